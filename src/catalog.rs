@@ -1,0 +1,192 @@
+//! The set of lessons loaded from a folder: the only place that reads lesson files from disk.
+//! A reload keeps the last good version of a file that has become invalid, so a typo never
+//! takes a lesson down while it is being edited.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::lesson::{Lesson, validate_lesson};
+
+/// A problem in a lesson file, printed as `path:line:col: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.col,
+            self.message
+        )
+    }
+}
+
+/// One lesson file's state: the lesson it last validated to and its current problems.
+#[derive(Debug, Clone, Default)]
+struct FileState {
+    lesson: Option<Arc<Lesson>>,
+    problems: Vec<Diagnostic>,
+}
+
+/// Every lesson of a folder, sorted for the index.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    files: BTreeMap<PathBuf, FileState>,
+    lessons: Vec<Arc<Lesson>>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Loads every `*.toml` under `path` (or the one file `path` names).
+    pub fn load(path: &Path) -> io::Result<Catalog> {
+        Catalog::reload(path, &Catalog::default())
+    }
+
+    /// Loads again; a file that is now invalid keeps the lesson it had in `previous`.
+    pub fn reload(path: &Path, previous: &Catalog) -> io::Result<Catalog> {
+        let mut files = BTreeMap::new();
+        for file in lesson_files(path)? {
+            let source = std::fs::read_to_string(&file)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let state = match validate_lesson(&source, &stem) {
+                Ok(lesson) => FileState {
+                    lesson: Some(Arc::new(lesson)),
+                    problems: Vec::new(),
+                },
+                Err(problems) => FileState {
+                    lesson: previous.files.get(&file).and_then(|s| s.lesson.clone()),
+                    problems: problems
+                        .into_iter()
+                        .map(|p| Diagnostic {
+                            path: file.clone(),
+                            line: p.line,
+                            col: p.col,
+                            message: p.message,
+                        })
+                        .collect(),
+                },
+            };
+            files.insert(file, state);
+        }
+        Ok(Catalog::from_files(files))
+    }
+
+    fn from_files(mut files: BTreeMap<PathBuf, FileState>) -> Catalog {
+        // A lesson id claimed by an earlier file (in path order) wins; later claimants are errors.
+        let mut owner: HashMap<String, PathBuf> = HashMap::new();
+        for (path, state) in files.iter_mut() {
+            let Some(lesson) = &state.lesson else {
+                continue;
+            };
+            if let Some(first) = owner.get(&lesson.id) {
+                state.problems.push(Diagnostic {
+                    path: path.clone(),
+                    line: 1,
+                    col: 1,
+                    message: format!(
+                        "duplicate lesson id `{}` (already used by {})",
+                        lesson.id,
+                        first.display()
+                    ),
+                });
+                state.lesson = None;
+            } else {
+                owner.insert(lesson.id.clone(), path.clone());
+            }
+        }
+        let mut lessons: Vec<Arc<Lesson>> =
+            files.values().filter_map(|s| s.lesson.clone()).collect();
+        lessons.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.title.cmp(&b.title)));
+        let by_id = lessons
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i))
+            .collect();
+        Catalog {
+            files,
+            lessons,
+            by_id,
+        }
+    }
+
+    /// The lessons being served, in index order.
+    pub fn lessons(&self) -> &[Arc<Lesson>] {
+        &self.lessons
+    }
+
+    /// The lesson with this id.
+    pub fn lesson(&self, id: &str) -> Option<&Arc<Lesson>> {
+        self.by_id.get(id).map(|&i| &self.lessons[i])
+    }
+
+    /// Every current problem, by file then position.
+    pub fn problems(&self) -> Vec<&Diagnostic> {
+        self.files.values().flat_map(|s| &s.problems).collect()
+    }
+
+    /// The problems of the file that currently serves (or last served) `lesson_id`.
+    pub fn problems_for(&self, lesson_id: &str) -> Vec<&Diagnostic> {
+        self.files
+            .values()
+            .filter(|s| s.lesson.as_ref().is_some_and(|l| l.id == lesson_id))
+            .flat_map(|s| &s.problems)
+            .collect()
+    }
+
+    /// How many lesson files were read.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Total questions in all served lessons' pools.
+    pub fn question_count(&self) -> usize {
+        self.lessons
+            .iter()
+            .filter_map(|l| l.quiz.as_ref())
+            .map(|q| q.questions.len())
+            .sum()
+    }
+}
+
+/// `*.toml` files under `path`, sorted; `path` itself when it is a file.
+fn lesson_files(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if entry.file_type()?.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}

@@ -1,0 +1,148 @@
+//! The validated lesson: every value here has passed `validate`, so the rest of the
+//! program never re-checks ids, references or counts.
+
+use serde::{Deserialize, Serialize};
+
+/// A lesson as loaded from one TOML file.
+#[derive(Debug, Clone)]
+pub struct Lesson {
+    /// `[a-z0-9-]+`, unique across the catalog; the URL segment.
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    /// Sort key on the index.
+    pub order: i64,
+    pub tags: Vec<String>,
+    pub sources: Vec<Source>,
+    pub sections: Vec<Section>,
+    pub timeline: Vec<TimelineEntry>,
+    pub quiz: Option<Quiz>,
+    /// Hex SHA-256 of the file's bytes: identifies the version an attempt was drawn from.
+    pub content_hash: String,
+}
+
+impl Lesson {
+    /// The section with this id, if any.
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+}
+
+/// A cited source.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub title: String,
+    pub url: String,
+    /// `YYYY-MM-DD`.
+    pub accessed: String,
+}
+
+/// One part of the reading; its id is the anchor questions link to.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub id: String,
+    pub heading: String,
+    /// The author's Markdown, kept for word counts and previews.
+    pub body_markdown: String,
+    /// Rendered and sanitised once at load time.
+    pub body_html: String,
+}
+
+/// One dated event of the lesson's timeline.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, already checked to be a real date.
+    pub date: String,
+    pub event: String,
+    pub section: Option<String>,
+}
+
+/// The quiz settings and its question pool.
+#[derive(Debug, Clone)]
+pub struct Quiz {
+    /// Questions per attempt, `1..=questions.len()`.
+    pub draw: usize,
+    pub pass_percent: f64,
+    pub shuffle_questions: bool,
+    pub shuffle_choices: bool,
+    pub max_attempts: Option<u32>,
+    pub time_limit_minutes: Option<u32>,
+    pub questions: Vec<Question>,
+}
+
+/// A question of the pool.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub id: String,
+    /// Id of the section whose text answers it.
+    pub section: String,
+    pub prompt: String,
+    pub explanation: String,
+    pub points: f64,
+    pub kind: QuestionKind,
+}
+
+/// What is asked and what counts as right, per kind.
+#[derive(Debug, Clone)]
+pub enum QuestionKind {
+    Single {
+        answer: Choice,
+        distractors: Vec<Choice>,
+    },
+    Multiple {
+        answers: Vec<Choice>,
+        distractors: Vec<Choice>,
+    },
+    TrueFalse {
+        answer: bool,
+    },
+    Short {
+        answers: Vec<String>,
+    },
+    Number {
+        answer: f64,
+        tolerance: f64,
+        unit: Option<String>,
+    },
+    /// Items in the correct order.
+    Order {
+        items: Vec<String>,
+    },
+    /// `(left, right)` pairs; lefts unique, rights unique.
+    Match {
+        pairs: Vec<(String, String)>,
+    },
+}
+
+impl QuestionKind {
+    /// The name used in lesson files (`kind = "..."`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            QuestionKind::Single { .. } => "single",
+            QuestionKind::Multiple { .. } => "multiple",
+            QuestionKind::TrueFalse { .. } => "true_false",
+            QuestionKind::Short { .. } => "short",
+            QuestionKind::Number { .. } => "number",
+            QuestionKind::Order { .. } => "order",
+            QuestionKind::Match { .. } => "match",
+        }
+    }
+
+    /// Every kind name, in documentation order.
+    pub const NAMES: [&'static str; 7] = [
+        "single",
+        "multiple",
+        "true_false",
+        "short",
+        "number",
+        "order",
+        "match",
+    ];
+}
+
+/// An answer option with optional feedback shown after submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub text: String,
+    pub feedback: Option<String>,
+}

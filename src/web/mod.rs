@@ -1,0 +1,111 @@
+//! HTTP: the router, shared state, sessions, security headers and the pages. The only module
+//! that knows HTTP.
+
+pub mod error;
+pub mod form;
+pub mod routes;
+pub mod session;
+pub mod templates;
+pub mod views;
+
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::catalog::Catalog;
+use crate::store::{Store, StoreError};
+use error::AppError;
+use session::Keys;
+
+/// Largest request body accepted (a full quiz form is a few KiB).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (lectern runs behind an https proxy).
+    pub behind_https: bool,
+}
+
+/// Shared, cheaply cloned state of every request.
+#[derive(Clone)]
+pub struct AppState {
+    catalog: Arc<RwLock<Arc<Catalog>>>,
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<Keys>,
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    /// Builds the state; reads (or creates) the server key from the store.
+    pub fn new(
+        catalog: Catalog,
+        store: Arc<dyn Store>,
+        config: WebConfig,
+    ) -> Result<AppState, StoreError> {
+        let keys = Keys::new(store.server_key()?);
+        Ok(AppState {
+            catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            store,
+            keys: Arc::new(keys),
+            config: Arc::new(config),
+        })
+    }
+
+    /// The lessons being served now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the lessons being served (hot reload).
+    pub fn set_catalog(&self, catalog: Catalog) {
+        *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
+    }
+
+    /// Runs a blocking store call on the blocking pool.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| AppError::Internal(format!("store task failed: {e}")))?
+            .map_err(AppError::from)
+    }
+}
+
+/// The whole application: every route, the session layer and the security headers.
+pub fn router(state: AppState) -> Router {
+    let headers: [(HeaderName, &'static str); 5] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let mut app = routes::router()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::session_layer,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    app.with_state(state)
+}

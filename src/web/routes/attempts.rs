@@ -1,0 +1,292 @@
+//! Quiz attempts: start (POST → 303), show the form or the result, submit (POST → 303), and
+//! retry the missed questions. An attempt is visible only to the session that started it.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::post;
+
+use crate::lesson::{Lesson, is_valid_id};
+use crate::quiz::form::FormProblem;
+use crate::quiz::{Response as Answer, decode_answers, draw_attempt, grade_attempt};
+use crate::store::{Attempt, NewAttempt, Submission};
+use crate::web::AppState;
+use crate::web::error::AppError;
+use crate::web::form::{parse_form, take_field};
+use crate::web::session::{CSRF_FIELD, Session, check_csrf, random_token};
+use crate::web::templates::{QuizFacts, QuizPage, ResultPage};
+use crate::web::views::{format_points, points_label, quiz_questions, result_questions};
+
+/// A submission this long after the deadline still counts (slow networks, a last click).
+const DEADLINE_GRACE_MS: i64 = 30_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/lessons/{id}/attempts", post(start))
+        .route("/attempts/{token}", post(submit).get(show))
+        .route("/attempts/{token}/retry", post(retry))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Reads a posted form and checks its CSRF token; returns the other fields.
+fn checked_form(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    session: &Session,
+) -> Result<Vec<(String, String)>, AppError> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ => AppError::BadRequest("The request body could not be read.".into()),
+    })?;
+    let mut fields = parse_form(headers, &body)?;
+    let token = take_field(&mut fields, CSRF_FIELD)?;
+    check_csrf(headers, &session.csrf, token.as_deref())?;
+    Ok(fields)
+}
+
+/// Refuses any field on a form that has none besides the CSRF token.
+fn no_other_fields(fields: &[(String, String)]) -> Result<(), AppError> {
+    match fields.first() {
+        None => Ok(()),
+        Some((name, _)) => Err(AppError::BadRequest(format!(
+            "The form has an unexpected field `{}`.",
+            name.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
+/// The attempt with this token, if it belongs to this session. Anything else is a 404, so
+/// tokens cannot be probed.
+async fn owned_attempt(
+    state: &AppState,
+    token: &str,
+    session: &Session,
+) -> Result<Attempt, AppError> {
+    let well_formed = token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    if !well_formed {
+        return Err(AppError::NotFound);
+    }
+    let token = token.to_string();
+    let attempt = state.with_store(move |s| s.attempt(&token)).await?;
+    attempt
+        .filter(|a| a.attempt.session_id == session.id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Draws and saves a new attempt; `only` limits it to those question ids (a retry).
+async fn start_attempt(
+    state: &AppState,
+    session: &Session,
+    lesson: &Lesson,
+    only: Option<&[String]>,
+) -> Result<Response, AppError> {
+    let quiz = lesson.quiz.as_ref().ok_or(AppError::NotFound)?;
+    let seed: u64 = rand::random();
+    let started_ms = now_ms();
+    let attempt = NewAttempt {
+        token: random_token(),
+        lesson_id: lesson.id.clone(),
+        lesson_hash: lesson.content_hash.clone(),
+        lesson_title: lesson.title.clone(),
+        pass_percent: quiz.pass_percent,
+        session_id: session.id.clone(),
+        seed,
+        questions: draw_attempt(quiz, seed, only),
+        started_ms,
+        deadline_ms: quiz
+            .time_limit_minutes
+            .map(|m| started_ms + i64::from(m) * 60_000),
+    };
+    let max = quiz.max_attempts;
+    let token = attempt.token.clone();
+    let created = state
+        .with_store(move |s| s.create_attempt(&attempt, max))
+        .await?;
+    if !created {
+        return Err(AppError::NotAllowed(format!(
+            "You have used all {} attempts allowed on this quiz.",
+            max.unwrap_or(0)
+        )));
+    }
+    Ok(Redirect::to(&format!("/attempts/{token}")).into_response())
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    session: Session,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let fields = checked_form(&headers, body, &session)?;
+    no_other_fields(&fields)?;
+    if !is_valid_id(&id) {
+        return Err(AppError::NotFound);
+    }
+    let catalog = state.catalog();
+    let lesson = catalog.lesson(&id).ok_or(AppError::NotFound)?;
+    start_attempt(&state, &session, lesson, None).await
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let attempt = owned_attempt(&state, &token, &session).await?;
+    let page = match &attempt.submission {
+        Some(submission) => render_result(&attempt, submission, &session)?,
+        None => render_quiz(&attempt, &[], &[], &session)?,
+    };
+    Ok(Html(page).into_response())
+}
+
+fn render_quiz(
+    attempt: &Attempt,
+    responses: &[Answer],
+    problems: &[FormProblem],
+    session: &Session,
+) -> Result<String, AppError> {
+    let a = &attempt.attempt;
+    let possible: f64 = a.questions.iter().map(|q| q.points).sum();
+    let page = QuizPage {
+        lesson_title: &a.lesson_title,
+        lesson_id: &a.lesson_id,
+        token: &a.token,
+        csrf: &session.csrf,
+        facts: QuizFacts {
+            questions: a.questions.len(),
+            points: points_label(possible),
+            pass_percent: format_points(a.pass_percent),
+            time_limit_minutes: a.deadline_ms.map(|d| ((d - a.started_ms) / 60_000) as u32),
+            max_attempts: None,
+        },
+        deadline: a.deadline_ms.map(|d| {
+            let at = jiff::Timestamp::from_millisecond(d).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            format!("Submit by {} UTC", at.strftime("%H:%M"))
+        }),
+        questions: quiz_questions(&a.questions, responses, problems),
+        form_problems: problems
+            .iter()
+            .filter(|p| p.question.is_none())
+            .map(|p| p.message.clone())
+            .collect(),
+        has_problems: !problems.is_empty(),
+    };
+    Ok(page.render()?)
+}
+
+fn render_result(
+    attempt: &Attempt,
+    submission: &Submission,
+    session: &Session,
+) -> Result<String, AppError> {
+    let a = &attempt.attempt;
+    let questions = result_questions(&a.questions, submission);
+    let missed = questions.iter().filter(|q| q.section.is_some()).count();
+    let page = ResultPage {
+        lesson_title: &a.lesson_title,
+        lesson_id: &a.lesson_id,
+        token: &a.token,
+        csrf: &session.csrf,
+        earned: format_points(submission.score.earned),
+        possible: format_points(submission.score.possible),
+        percent: format_points(submission.score.percent()),
+        passed: submission.score.passed(a.pass_percent),
+        pass_percent: format_points(a.pass_percent),
+        late: submission.late,
+        questions,
+        missed,
+    };
+    Ok(page.render()?)
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    session: Session,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let fields = checked_form(&headers, body, &session)?;
+    let attempt = owned_attempt(&state, &token, &session).await?;
+    let redirect = Redirect::to(&format!("/attempts/{}", attempt.attempt.token)).into_response();
+    if attempt.submission.is_some() {
+        // Graded once: a resubmission changes nothing and shows the result.
+        return Ok(redirect);
+    }
+    let questions = &attempt.attempt.questions;
+    let decoded = decode_answers(questions, &fields);
+    let submitted_ms = now_ms();
+    let late = attempt
+        .attempt
+        .deadline_ms
+        .is_some_and(|d| submitted_ms > d + DEADLINE_GRACE_MS);
+    if !decoded.problems.is_empty() && !late {
+        let page = render_quiz(&attempt, &decoded.responses, &decoded.problems, &session)?;
+        return Ok((StatusCode::BAD_REQUEST, Html(page)).into_response());
+    }
+    let responses: Vec<Answer> = if late {
+        questions.iter().map(Answer::unanswered).collect()
+    } else {
+        decoded.responses
+    };
+    let (points, score) = grade_attempt(questions, &responses);
+    let submission = Submission {
+        submitted_ms,
+        responses,
+        points,
+        score,
+        late,
+    };
+    state
+        .with_store(move |s| s.submit(&token, &submission))
+        .await?;
+    Ok(redirect)
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    session: Session,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let fields = checked_form(&headers, body, &session)?;
+    no_other_fields(&fields)?;
+    let attempt = owned_attempt(&state, &token, &session).await?;
+    let Some(submission) = &attempt.submission else {
+        return Ok(Redirect::to(&format!("/attempts/{}", attempt.attempt.token)).into_response());
+    };
+    let catalog = state.catalog();
+    let lesson = catalog
+        .lesson(&attempt.attempt.lesson_id)
+        .ok_or(AppError::NotFound)?;
+    let pool = lesson.quiz.as_ref().ok_or(AppError::NotFound)?;
+    let missed: Vec<String> = attempt
+        .attempt
+        .questions
+        .iter()
+        .zip(&submission.points)
+        .filter(|(q, earned)| **earned < q.points - 1e-9)
+        .map(|(q, _)| q.id.clone())
+        .filter(|id| pool.questions.iter().any(|q| &q.id == id))
+        .collect();
+    if missed.is_empty() {
+        return Err(AppError::NotAllowed(
+            "There is nothing to retry: every question of that attempt was answered correctly, or the missed ones are no longer in the lesson.".into(),
+        ));
+    }
+    start_attempt(&state, &session, lesson, Some(&missed)).await
+}

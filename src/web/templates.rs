@@ -1,0 +1,76 @@
+//! The askama templates (files in `templates/`) and the data each one shows.
+
+use askama::Template;
+
+use super::views::{QuestionView, ResultView};
+use crate::lesson::Lesson;
+
+/// `GET /`.
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage<'a> {
+    pub lessons: &'a [std::sync::Arc<Lesson>],
+}
+
+/// `GET /lessons/{id}`.
+#[derive(Template)]
+#[template(path = "lesson.html")]
+pub struct LessonPage<'a> {
+    pub lesson: &'a Lesson,
+    pub csrf: &'a str,
+    /// `(questions per attempt, pool size, pass percent)` when the lesson has a quiz.
+    pub quiz: Option<QuizFacts>,
+}
+
+/// A quiz's settings in words, for the reading and the quiz page.
+pub struct QuizFacts {
+    pub questions: usize,
+    pub points: String,
+    pub pass_percent: String,
+    pub time_limit_minutes: Option<u32>,
+    pub max_attempts: Option<u32>,
+}
+
+/// `GET /attempts/{token}` before submission (also re-rendered with problems on a 400).
+#[derive(Template)]
+#[template(path = "quiz.html")]
+pub struct QuizPage<'a> {
+    pub lesson_title: &'a str,
+    pub lesson_id: &'a str,
+    pub token: &'a str,
+    pub csrf: &'a str,
+    pub facts: QuizFacts,
+    /// "Submit by 14:05 UTC", when there is a time limit.
+    pub deadline: Option<String>,
+    pub questions: Vec<QuestionView>,
+    /// Problems not tied to one question (unknown fields).
+    pub form_problems: Vec<String>,
+    pub has_problems: bool,
+}
+
+/// `GET /attempts/{token}` after submission.
+#[derive(Template)]
+#[template(path = "result.html")]
+pub struct ResultPage<'a> {
+    pub lesson_title: &'a str,
+    pub lesson_id: &'a str,
+    pub token: &'a str,
+    pub csrf: &'a str,
+    pub earned: String,
+    pub possible: String,
+    pub percent: String,
+    pub passed: bool,
+    pub pass_percent: String,
+    pub late: bool,
+    pub questions: Vec<ResultView>,
+    pub missed: usize,
+}
+
+/// Every error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub title: &'a str,
+    pub message: &'a str,
+}
