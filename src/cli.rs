@@ -41,17 +41,6 @@ pub struct ServeArgs {
     pub behind_https: bool,
 }
 
-impl Default for ServeArgs {
-    fn default() -> Self {
-        ServeArgs {
-            addr: "127.0.0.1:3000".parse().expect("valid address"),
-            lessons: PathBuf::from("lessons"),
-            db: PathBuf::from("lectern.db"),
-            behind_https: false,
-        }
-    }
-}
-
 /// Options of `lectern check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {

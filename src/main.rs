@@ -15,7 +15,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Serve(args)) => serve(args),
-        None => serve(ServeArgs::default()),
+        // No command means `serve` with its defaults (and its environment variables).
+        None => match Cli::parse_from(["lectern", "serve"]).command {
+            Some(Command::Serve(args)) => serve(args),
+            _ => unreachable!("`lectern serve` parses as Serve"),
+        },
     };
     match result {
         Ok(code) => code,
@@ -75,6 +79,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "lectern=info,tower_http=warn".into()),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let catalog = Catalog::load(&args.lessons)
         .with_context(|| format!("reading lessons from {}", args.lessons.display()))?;

@@ -148,13 +148,13 @@ fn read_sources(top: &Fields<'_, '_>, problems: &mut Problems<'_>) -> Vec<Source
         let f = Fields::new(table, span, format!("sources[{i}]."), SOURCE_KEYS, problems);
         let title = f.text("title", true, problems);
         let url = f.text("url", true, problems);
-        if let Some((url, span)) = &url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                problems.at(
-                    span,
-                    format!("`{}` must start with http:// or https://", f.name("url")),
-                );
-            }
+        if let Some((url, span)) = &url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            problems.at(
+                span,
+                format!("`{}` must start with http:// or https://", f.name("url")),
+            );
         }
         let accessed = f.date("accessed", true, problems);
         if let (Some(title), Some(url), Some(accessed)) = (title, url, accessed) {
@@ -267,14 +267,14 @@ fn read_timeline(
         let event = f.text("event", true, problems);
         let has_section = f.raw("section").is_some();
         let section = section_ref(&f, false, section_ids, problems);
-        if let (Some(date), Some(event)) = (date, event) {
-            if has_section == section.is_some() {
-                timeline.push(TimelineEntry {
-                    date,
-                    event: event.0,
-                    section,
-                });
-            }
+        if let (Some(date), Some(event)) = (date, event)
+            && has_section == section.is_some()
+        {
+            timeline.push(TimelineEntry {
+                date,
+                event: event.0,
+                section,
+            });
         }
     }
     timeline
@@ -300,10 +300,10 @@ fn read_quiz(
         });
     let shuffle_questions = f
         .boolean("shuffle_questions", false, problems)
-        .map_or(true, |b| b.0);
+        .is_none_or(|b| b.0);
     let shuffle_choices = f
         .boolean("shuffle_choices", false, problems)
-        .map_or(true, |b| b.0);
+        .is_none_or(|b| b.0);
     let positive = |key: &str, problems: &mut Problems<'_>| -> Option<Option<u32>> {
         match f.integer(key, false, problems) {
             None => Some(None),
@@ -333,10 +333,10 @@ fn read_quiz(
     }
     let pool = tables.len();
     for (i, table, span) in tables {
-        if let Some(id) = table.get("id") {
-            if let DeValue::String(s) = id.get_ref() {
-                ids.push((s.to_string(), id.span()));
-            }
+        if let Some(id) = table.get("id")
+            && let DeValue::String(s) = id.get_ref()
+        {
+            ids.push((s.to_string(), id.span()));
         }
         if let Some(q) = read_question(i, table, span, section_ids, problems) {
             questions.push(q);

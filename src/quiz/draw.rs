@@ -115,10 +115,10 @@ fn stratified_pick(quiz: &Quiz, pool: &[usize], count: usize, rng: &mut ChaCha8R
     let mut round = 0;
     while picked.len() < count {
         for (_, members) in &sections {
-            if picked.len() < count {
-                if let Some(&i) = members.get(round) {
-                    picked.push(i);
-                }
+            if picked.len() < count
+                && let Some(&i) = members.get(round)
+            {
+                picked.push(i);
             }
         }
         round += 1;

@@ -292,7 +292,7 @@ mod tests {
                 form.problems
             );
             // The valid answer given alongside survives.
-            if fields.iter().any(|f| *f == ("q4", "kept")) {
+            if fields.contains(&("q4", "kept")) {
                 assert_eq!(form.responses[3], Response::Text("kept".into()));
             }
         };

@@ -8,7 +8,9 @@ pub mod session;
 pub mod templates;
 pub mod views;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<Keys>,
     pub config: Arc<WebConfig>,
+    /// Added to the system clock: lets tests move time forward (time limits).
+    clock_offset_ms: Arc<AtomicI64>,
 }
 
 impl AppState {
@@ -53,7 +57,21 @@ impl AppState {
             store,
             keys: Arc::new(keys),
             config: Arc::new(config),
+            clock_offset_ms: Arc::new(AtomicI64::new(0)),
         })
+    }
+
+    /// Milliseconds since the Unix epoch, as this server sees them.
+    pub fn now_ms(&self) -> i64 {
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        system + self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves this server's clock forward by `ms` (for tests of time limits).
+    pub fn advance_clock(&self, ms: i64) {
+        self.clock_offset_ms.fetch_add(ms, Ordering::Relaxed);
     }
 
     /// The lessons being served now.

@@ -1,8 +1,6 @@
 //! Quiz attempts: start (POST → 303), show the form or the result, submit (POST → 303), and
 //! retry the missed questions. An attempt is visible only to the session that started it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
@@ -31,12 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/lessons/{id}/attempts", post(start))
         .route("/attempts/{token}", post(submit).get(show))
         .route("/attempts/{token}/retry", post(retry))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Reads a posted form and checks its CSRF token; returns the other fields.
@@ -93,7 +85,7 @@ async fn start_attempt(
 ) -> Result<Response, AppError> {
     let quiz = lesson.quiz.as_ref().ok_or(AppError::NotFound)?;
     let seed: u64 = rand::random();
-    let started_ms = now_ms();
+    let started_ms = state.now_ms();
     let attempt = NewAttempt {
         token: random_token(),
         lesson_id: lesson.id.clone(),
@@ -228,7 +220,7 @@ async fn submit(
     }
     let questions = &attempt.attempt.questions;
     let decoded = decode_answers(questions, &fields);
-    let submitted_ms = now_ms();
+    let submitted_ms = state.now_ms();
     let late = attempt
         .attempt
         .deadline_ms
