@@ -1,10 +1,19 @@
 //! Persistence of attempts and server secrets: the only module that speaks SQL.
-//! The web layer sees the [`Store`] trait; [`sqlite::SqliteStore`] is the embedded backend.
+//! The web layer sees the [`Store`] trait; [`sqlite::SqliteStore`] is the embedded backend and
+//! [`postgres::PostgresStore`] the shared one for several instances. [`Location`] is what
+//! `--db` names, and opens the right one.
 
+pub mod postgres;
 pub mod sqlite;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::quiz::{DrawnQuestion, Response, Score};
 
+pub use self::postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Why the store could not do what was asked.
@@ -70,6 +79,173 @@ pub trait Store: Send + Sync + 'static {
     fn submit(&self, token: &str, submission: &Submission) -> Result<bool, StoreError>;
     /// How many attempts this session has started on this lesson.
     fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError>;
+    /// How many attempts this session started at or after `since_ms` and has not submitted,
+    /// on any lesson.
+    fn open_attempts(&self, session_id: &str, since_ms: i64) -> Result<u32, StoreError>;
     /// Every attempt on a lesson, oldest first.
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError>;
+}
+
+/// Where the attempts live, as `--db` names it: a SQLite file, or a PostgreSQL database shared
+/// by several instances. `Display` and `Debug` never show a password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An embedded SQLite database file, created if missing.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database by `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+/// Why a `--db` value was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LocationError {
+    /// Neither a path nor a URL.
+    #[error("the database location is empty")]
+    Empty,
+}
+
+impl FromStr for Location {
+    type Err = LocationError;
+
+    fn from_str(s: &str) -> Result<Location, LocationError> {
+        if s.trim().is_empty() {
+            return Err(LocationError::Empty);
+        }
+        let is_url = ["postgres://", "postgresql://"].iter().any(|scheme| {
+            s.len() >= scheme.len() && s[..scheme.len()].eq_ignore_ascii_case(scheme)
+        });
+        if is_url {
+            // Checked when opened, not here: clap would echo a refused value, password and all.
+            Ok(Location::Postgres(s.to_string()))
+        } else {
+            Ok(Location::Sqlite(PathBuf::from(s)))
+        }
+    }
+}
+
+impl Location {
+    /// Opens (and migrates) the store: creates the SQLite file, or connects to PostgreSQL.
+    pub fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
+        Ok(match self {
+            Location::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+            Location::Postgres(url) => Arc::new(PostgresStore::connect(url)?),
+        })
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+            Location::Postgres(url) => f.write_str(&redact_password(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Location::Postgres(_) => f
+                .debug_tuple("Postgres")
+                .field(&format_args!("{self}"))
+                .finish(),
+        }
+    }
+}
+
+/// The URL with the password of its user part and any `password=` parameter replaced by `***`.
+fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _password)) => format!("{name}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            format!("{path}?{query}")
+        }
+        None => tail.to_string(),
+    };
+    format!("{}{authority}{tail}", &url[..scheme_end])
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    fn check(arg: &str, expected: &str) {
+        let shown = match arg.parse::<Location>() {
+            Ok(location) => {
+                assert!(!format!("{location:?}").contains("secret"), "{location:?}");
+                format!("{location}")
+            }
+            Err(e) => format!("error: {e}"),
+        };
+        assert_eq!(shown, expected, "for {arg:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn a_path_is_sqlite_and_a_postgres_url_is_shown_without_its_password() {
+        check("lectern.db", "lectern.db");
+        check("./data/postgres.db", "./data/postgres.db");
+        check(
+            "postgres://lectern:secret@db.internal:5432/lectern",
+            "postgres://lectern:***@db.internal:5432/lectern",
+        );
+        check(
+            "postgresql://lectern@127.0.0.1/lectern?password=secret&sslmode=disable",
+            "postgresql://lectern@127.0.0.1/lectern?password=***&sslmode=disable",
+        );
+        check(
+            "postgres://%2Frun%2Fpostgresql/lectern",
+            "postgres://%2Frun%2Fpostgresql/lectern",
+        );
+        check("", "error: the database location is empty");
+    }
+
+    #[test]
+    fn a_url_lectern_cannot_honour_is_refused_when_opened_without_echoing_the_password() {
+        for (url, reason) in [
+            (
+                "postgres://u:secret@h/db?sslmode=require",
+                "sslmode=require is not supported",
+            ),
+            (
+                "postgres://u:secret@h:notaport/db",
+                "invalid PostgreSQL URL",
+            ),
+        ] {
+            let location: Location = url.parse().unwrap();
+            let e = location.open().map(|_| ()).unwrap_err().to_string();
+            assert!(e.contains(reason), "{e}");
+            assert!(!e.contains("secret"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_sqlite_location_opens_a_working_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let store = Location::Sqlite(path.clone()).open().unwrap();
+        assert_eq!(store.count_attempts("s", "l").unwrap(), 0);
+        assert!(path.exists());
+    }
 }

@@ -1,8 +1,18 @@
 //! The embedded SQLite backend. WAL with `synchronous = FULL`: a commit is on disk before
 //! `submit` returns, so an acknowledged attempt survives a `kill -9` or a power cut.
+//!
+//! Writes use group commit. One writer thread owns the write connection; it takes every write
+//! queued while the previous commit was syncing, runs them in one transaction (each still its
+//! own statement, so a submission is still one conditional `UPDATE`), commits once, and only
+//! then answers each caller. One fsync thus covers many writes: a disk that syncs a few hundred
+//! times a second takes thousands of durable submissions a second, and no caller hears "done"
+//! before its write is on disk. Reads use a small pool of their own connections, which WAL lets
+//! run while the writer commits.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
+use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -12,9 +22,22 @@ use crate::quiz::Score;
 /// Migrations in order; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
 
+/// Most writes one transaction takes, so one batch cannot hold the writer for long.
+const MAX_BATCH: usize = 512;
+
+/// Most read connections open at once. Reads are short and the server has few cores; each
+/// connection keeps its own page cache, so more would cost memory and gain nothing.
+const MAX_READERS: usize = 4;
+
+/// Page cache per connection, in KiB (SQLite's `cache_size` takes negative numbers as KiB).
+const CACHE_KIB: i64 = 1024;
+
 /// A SQLite database file (or an in-memory database for tests).
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    /// The writer thread's queue; `None` only while the store is being dropped.
+    writes: Option<mpsc::Sender<Box<dyn WriteJob>>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Readers,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -29,23 +52,46 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
+/// The same error again: one failed commit fails every write of its batch.
+fn copy_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
+    }
+}
+
+fn writer_stopped() -> StoreError {
+    StoreError::Unavailable("the database writer has stopped".into())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path)?;
-        SqliteStore::init(conn)
+        SqliteStore::init(
+            conn,
+            Readers::Pool(Pool {
+                path: path.to_path_buf(),
+                state: Mutex::new(PoolState {
+                    idle: Vec::new(),
+                    open: 0,
+                }),
+                returned: Condvar::new(),
+            }),
+        )
     }
 
-    /// A private in-memory database.
+    /// A private in-memory database. It has a single connection, so reads queue with writes.
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        SqliteStore::init(Connection::open_in_memory()?)
+        SqliteStore::init(Connection::open_in_memory()?, Readers::Writer)
     }
 
-    fn init(mut conn: Connection) -> Result<SqliteStore, StoreError> {
+    fn init(mut conn: Connection, readers: Readers) -> Result<SqliteStore, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
@@ -60,21 +106,265 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
+        let (writes, queue) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("lectern-sqlite-writer".into())
+            .spawn(move || run_writer(conn, queue))
+            .map_err(|e| StoreError::Unavailable(format!("starting the writer thread: {e}")))?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            writes: Some(writes),
+            writer: Some(writer),
+            readers,
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a half-done transaction behind
-        // (rusqlite rolls back on drop), so a poisoned lock is safe to reuse.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs `work` in the writer's next transaction; returns once that transaction is
+    /// committed (or has failed, with the error).
+    fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job = Box::new(Job {
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        self.writes
+            .as_ref()
+            .ok_or_else(writer_stopped)?
+            .send(job)
+            .map_err(|_| writer_stopped())?;
+        answer.recv().map_err(|_| writer_stopped())?
+    }
+
+    /// Runs `work` on a read connection (on the writer for an in-memory database).
+    fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.readers {
+            Readers::Writer => self.write(work),
+            Readers::Pool(pool) => {
+                let reader = pool.take()?;
+                work(reader.connection())
+            }
+        }
     }
 }
 
-const ATTEMPT_COLUMNS: &str = "token, lesson_id, lesson_hash, session_id, seed, questions, \
-     started_ms, deadline_ms, submitted_ms, responses, points, earned, possible, late, \
-     lesson_title, pass_percent";
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer finish what is queued and stop.
+        self.writes = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// A write waiting for the writer thread.
+trait WriteJob: Send {
+    /// Runs the write's statements inside the batch's transaction; false when it failed.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the batch's transaction is committed (`Ok`) or not.
+    fn finish(self: Box<Self>, batch: Result<(), &StoreError>);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: mpsc::SyncSender<Result<T, StoreError>>,
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        if let Some(work) = self.work.take() {
+            self.result = Some(work(conn));
+        }
+        matches!(self.result, Some(Ok(_)))
+    }
+
+    fn finish(self: Box<Self>, batch: Result<(), &StoreError>) {
+        let answer = match batch {
+            Err(e) => Err(copy_error(e)),
+            Ok(()) => self.result.unwrap_or_else(|| Err(writer_stopped())),
+        };
+        // The caller may have gone away (its request was cancelled): nothing to tell then.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The writer thread: batches whatever is queued, commits it, answers, repeats until the
+/// store is dropped.
+fn run_writer(conn: Connection, queue: mpsc::Receiver<Box<dyn WriteJob>>) {
+    let mut batch: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = queue.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = commit_batch(&conn, &mut batch);
+        for job in batch.drain(..) {
+            job.finish(outcome.as_ref().map(|_| ()));
+        }
+    }
+}
+
+/// Runs every job of `batch` in one transaction and commits it. Each job runs inside a
+/// savepoint, so a job that fails leaves nothing of itself behind and the others still commit.
+fn commit_batch(conn: &Connection, batch: &mut [Box<dyn WriteJob>]) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    for job in batch.iter_mut() {
+        let outcome = conn
+            .execute_batch("SAVEPOINT job")
+            .map(|()| catch_unwind(AssertUnwindSafe(|| job.run(conn))));
+        // SQLite abandons the whole transaction on some errors (disk full, I/O error): then
+        // nothing of this batch is committed and every caller hears so.
+        let abandoned = conn.is_autocommit();
+        let kept_going = match outcome {
+            Ok(Ok(true)) => !abandoned && conn.execute_batch("RELEASE job").is_ok(),
+            Ok(Ok(false)) => {
+                !abandoned && conn.execute_batch("ROLLBACK TO job; RELEASE job").is_ok()
+            }
+            Err(_) | Ok(Err(_)) => false,
+        };
+        if !kept_going {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            return Err(StoreError::Unavailable(
+                "a write failed and its transaction was rolled back".into(),
+            ));
+        }
+    }
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Where reads run.
+enum Readers {
+    /// Connections of their own to the database file.
+    Pool(Pool),
+    /// On the writer thread: a private in-memory database has only the one connection.
+    Writer,
+}
+
+/// Read connections, opened on first need and reused.
+struct Pool {
+    path: PathBuf,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Connection>,
+    /// Connections open, idle or lent.
+    open: usize,
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Lending and returning never leave the state half-updated, so a poisoned lock is safe.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An idle connection, a new one while fewer than `MAX_READERS` are open, or the next one
+    /// returned.
+    fn take(&self) -> Result<Reader<'_>, StoreError> {
+        let mut state = self.lock();
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(Reader {
+                    pool: self,
+                    conn: Some(conn),
+                });
+            }
+            if state.open < MAX_READERS {
+                state.open += 1;
+                drop(state);
+                return match open_reader(&self.path) {
+                    Ok(conn) => Ok(Reader {
+                        pool: self,
+                        conn: Some(conn),
+                    }),
+                    Err(e) => {
+                        self.lock().open -= 1;
+                        self.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            state = self.returned.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // A reader never writes; this makes sure a mistake cannot, outside the writer's batches.
+    conn.pragma_update(None, "query_only", true)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    Ok(conn)
+}
+
+/// A read connection on loan; goes back to the pool when dropped.
+struct Reader<'p> {
+    pool: &'p Pool,
+    conn: Option<Connection>,
+}
+
+impl Reader<'_> {
+    fn connection(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.lock().idle.push(conn);
+            self.pool.returned.notify_one();
+        }
+    }
+}
+
+/// The columns [`attempt_from_row`] reads, in its order.
+macro_rules! attempt_columns {
+    () => {
+        "token, lesson_id, lesson_hash, session_id, seed, questions, started_ms, deadline_ms, \
+         submitted_ms, responses, points, earned, possible, late, lesson_title, pass_percent"
+    };
+}
+
+const ATTEMPT_BY_TOKEN: &str = concat!(
+    "SELECT ",
+    attempt_columns!(),
+    " FROM attempts WHERE token = ?1"
+);
+
+const ATTEMPTS_OF_LESSON: &str = concat!(
+    "SELECT ",
+    attempt_columns!(),
+    " FROM attempts WHERE lesson_id = ?1 ORDER BY started_ms, token"
+);
 
 fn attempt_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Attempt, StoreError>> {
     let questions: String = row.get(5)?;
@@ -121,20 +411,19 @@ fn attempt_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Attempt, StoreErro
 
 impl Store for SqliteStore {
     fn server_key(&self) -> Result<[u8; 32], StoreError> {
-        let conn = self.conn();
         let fresh: [u8; 32] = rand::random();
-        // INSERT OR IGNORE keeps the first key ever written, even with several processes.
-        conn.execute(
-            "INSERT OR IGNORE INTO settings (name, value) VALUES ('server_key', ?1)",
-            params![fresh.as_slice()],
-        )?;
-        let key: Vec<u8> = conn.query_row(
-            "SELECT value FROM settings WHERE name = 'server_key'",
-            [],
-            |r| r.get(0),
-        )?;
-        key.try_into()
-            .map_err(|_| StoreError::Corrupt("the server key is not 32 bytes".into()))
+        self.write(move |conn| {
+            // INSERT OR IGNORE keeps the first key ever written, even with several processes.
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO settings (name, value) VALUES ('server_key', ?1)",
+            )?
+            .execute(params![fresh.as_slice()])?;
+            let key: Vec<u8> = conn
+                .prepare_cached("SELECT value FROM settings WHERE name = 'server_key'")?
+                .query_row([], |r| r.get(0))?;
+            key.try_into()
+                .map_err(|_| StoreError::Corrupt("the server key is not 32 bytes".into()))
+        })
     }
 
     fn create_attempt(
@@ -144,72 +433,104 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let questions = serde_json::to_string(&a.questions)?;
         let possible: f64 = a.questions.iter().map(|q| q.points).sum();
-        let inserted = self.conn().execute(
-            "INSERT INTO attempts (token, lesson_id, lesson_hash, session_id, seed, questions, \
-             started_ms, deadline_ms, possible, lesson_title, pass_percent) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12 \
-             WHERE ?10 IS NULL OR (SELECT COUNT(*) FROM attempts WHERE session_id = ?4 AND lesson_id = ?2) < ?10",
-            params![
-                a.token,
-                a.lesson_id,
-                a.lesson_hash,
-                a.session_id,
-                a.seed as i64,
-                questions,
-                a.started_ms,
-                a.deadline_ms,
-                possible,
-                max_attempts,
-                a.lesson_title,
-                a.pass_percent
-            ],
-        )?;
-        Ok(inserted == 1)
+        // Owned copies for the writer thread (the drawn questions travel as JSON).
+        let (token, lesson_id, lesson_hash, session_id, lesson_title) = (
+            a.token.clone(),
+            a.lesson_id.clone(),
+            a.lesson_hash.clone(),
+            a.session_id.clone(),
+            a.lesson_title.clone(),
+        );
+        let (seed, started_ms, deadline_ms, pass_percent) =
+            (a.seed as i64, a.started_ms, a.deadline_ms, a.pass_percent);
+        self.write(move |conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO attempts (token, lesson_id, lesson_hash, session_id, seed, questions, \
+                     started_ms, deadline_ms, possible, lesson_title, pass_percent) \
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12 \
+                     WHERE ?10 IS NULL OR (SELECT COUNT(*) FROM attempts WHERE session_id = ?4 AND lesson_id = ?2) < ?10",
+                )?
+                .execute(params![
+                    token,
+                    lesson_id,
+                    lesson_hash,
+                    session_id,
+                    seed,
+                    questions,
+                    started_ms,
+                    deadline_ms,
+                    possible,
+                    max_attempts,
+                    lesson_title,
+                    pass_percent
+                ])?;
+            Ok(inserted == 1)
+        })
     }
 
     fn attempt(&self, token: &str) -> Result<Option<Attempt>, StoreError> {
-        let conn = self.conn();
-        let found = conn
-            .query_row(
-                &format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE token = ?1"),
-                params![token],
-                attempt_from_row,
-            )
-            .optional()?;
-        found.transpose()
+        let token = token.to_string();
+        self.read(move |conn| {
+            let found = conn
+                .prepare_cached(ATTEMPT_BY_TOKEN)?
+                .query_row(params![token], attempt_from_row)
+                .optional()?;
+            found.transpose()
+        })
     }
 
     fn submit(&self, token: &str, s: &Submission) -> Result<bool, StoreError> {
         let responses = serde_json::to_string(&s.responses)?;
         let points = serde_json::to_string(&s.points)?;
-        // The condition makes grading happen once, whatever races with it.
-        let changed = self.conn().execute(
-            "UPDATE attempts SET submitted_ms = ?2, responses = ?3, points = ?4, earned = ?5, late = ?6 \
-             WHERE token = ?1 AND submitted_ms IS NULL",
-            params![token, s.submitted_ms, responses, points, s.score.earned, s.late],
-        )?;
-        Ok(changed == 1)
+        let (token, submitted_ms, earned, late) =
+            (token.to_string(), s.submitted_ms, s.score.earned, s.late);
+        self.write(move |conn| {
+            // The condition makes grading happen once, whatever races with it.
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE attempts SET submitted_ms = ?2, responses = ?3, points = ?4, earned = ?5, late = ?6 \
+                     WHERE token = ?1 AND submitted_ms IS NULL",
+                )?
+                .execute(params![token, submitted_ms, responses, points, earned, late])?;
+            Ok(changed == 1)
+        })
     }
 
     fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError> {
-        Ok(self.conn().query_row(
-            "SELECT COUNT(*) FROM attempts WHERE session_id = ?1 AND lesson_id = ?2",
-            params![session_id, lesson_id],
-            |r| r.get(0),
-        )?)
+        let (session_id, lesson_id) = (session_id.to_string(), lesson_id.to_string());
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM attempts WHERE session_id = ?1 AND lesson_id = ?2",
+                )?
+                .query_row(params![session_id, lesson_id], |r| r.get(0))?)
+        })
+    }
+
+    fn open_attempts(&self, session_id: &str, since_ms: i64) -> Result<u32, StoreError> {
+        let session_id = session_id.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM attempts \
+                     WHERE session_id = ?1 AND started_ms >= ?2 AND submitted_ms IS NULL",
+                )?
+                .query_row(params![session_id, since_ms], |r| r.get(0))?)
+        })
     }
 
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE lesson_id = ?1 ORDER BY started_ms, token"
-        ))?;
-        let rows = stmt.query_map(params![lesson_id], attempt_from_row)?;
-        let mut attempts = Vec::new();
-        for row in rows {
-            attempts.push(row??);
-        }
-        Ok(attempts)
+        let lesson_id = lesson_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(ATTEMPTS_OF_LESSON)?;
+            let rows = stmt.query_map(params![lesson_id], attempt_from_row)?;
+            let mut attempts = Vec::new();
+            for row in rows {
+                attempts.push(row??);
+            }
+            Ok(attempts)
+        })
     }
 }
 
@@ -270,6 +591,123 @@ mod tests {
         assert_eq!(store.count_attempts("s", "l").unwrap(), 1);
         assert_eq!(store.lesson_attempts("l").unwrap().len(), 1);
         assert!(store.attempt("nope").unwrap().is_none());
+    }
+
+    /// `count` unsubmitted attempts on a fresh database file, with tokens `t0`, `t1`, ...
+    fn file_store_with_attempts(count: usize) -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+        for i in 0..count {
+            assert!(
+                store
+                    .create_attempt(&new_attempt(&format!("t{i}")), None)
+                    .unwrap()
+            );
+        }
+        (dir, store)
+    }
+
+    #[test]
+    fn many_threads_submitting_at_once_are_each_acknowledged_and_graded_once() {
+        // Arrange: 200 attempts; 16 threads each submit every one of them, so every attempt
+        // has 16 submissions racing, most of them in the same group-committed batches.
+        let (dir, store) = file_store_with_attempts(200);
+        let store = std::sync::Arc::new(store);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+
+        // Act
+        let winners: Vec<Vec<usize>> = (0..16)
+            .map(|thread| {
+                let (store, barrier) = (store.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    (0..200)
+                        .filter(|i| {
+                            let grade = submission(thread as f64 / 8.0);
+                            store.submit(&format!("t{i}"), &grade).unwrap()
+                        })
+                        .collect()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+
+        // Assert: each attempt was graded by exactly one submission, and the grade stored is
+        // the one that was acknowledged, also after reopening the file.
+        let mut graded_by = [None; 200];
+        for (thread, won) in winners.iter().enumerate() {
+            for &i in won {
+                assert_eq!(graded_by[i], None, "attempt t{i} was graded twice");
+                graded_by[i] = Some(thread);
+            }
+        }
+        drop(store);
+        let reopened = SqliteStore::open(&dir.path().join("db")).unwrap();
+        for (i, thread) in graded_by.iter().enumerate() {
+            let thread = thread.unwrap_or_else(|| panic!("attempt t{i} was never graded"));
+            let stored = reopened.attempt(&format!("t{i}")).unwrap().unwrap();
+            assert_eq!(
+                stored.submission,
+                Some(submission(thread as f64 / 8.0)),
+                "attempt t{i}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failing_write_fails_alone_and_the_rest_of_its_batch_commits() {
+        // Arrange: an existing token, so creating it again breaks the primary key.
+        let (dir, store) = file_store_with_attempts(1);
+        let store = std::sync::Arc::new(store);
+
+        // Act: duplicates and fresh attempts at once, so they share batches.
+        let results: Vec<(String, Result<bool, StoreError>)> = (0..64)
+            .map(|i| {
+                let store = store.clone();
+                let token = if i % 4 == 0 {
+                    "t0".to_string()
+                } else {
+                    format!("n{i}")
+                };
+                std::thread::spawn(move || {
+                    let result = store.create_attempt(&new_attempt(&token), None);
+                    (token, result)
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+
+        // Assert
+        drop(store);
+        let reopened = SqliteStore::open(&dir.path().join("db")).unwrap();
+        for (token, result) in results {
+            if token == "t0" {
+                assert!(result.is_err(), "a duplicate token was accepted");
+            } else {
+                assert!(result.unwrap(), "{token} was refused");
+                assert!(
+                    reopened.attempt(&token).unwrap().is_some(),
+                    "{token} is missing"
+                );
+            }
+        }
+        assert_eq!(reopened.count_attempts("s", "l").unwrap(), 1 + 48);
+    }
+
+    #[test]
+    fn a_write_is_visible_to_the_next_read_on_any_connection() {
+        let (_dir, store) = file_store_with_attempts(0);
+        for i in 0..20 {
+            let token = format!("t{i}");
+            assert!(store.create_attempt(&new_attempt(&token), None).unwrap());
+            assert!(store.attempt(&token).unwrap().is_some());
+            assert!(store.submit(&token, &submission(1.0)).unwrap());
+            assert!(store.attempt(&token).unwrap().unwrap().submission.is_some());
+        }
     }
 
     #[test]
