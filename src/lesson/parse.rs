@@ -181,6 +181,26 @@ impl<'a, 'i> Fields<'a, 'i> {
         );
     }
 
+    /// The value at `key` when `extract` accepts it; otherwise a problem saying the value must
+    /// be `expected`. `required` reports its absence.
+    fn typed<T>(
+        &self,
+        key: &str,
+        required: bool,
+        problems: &mut Problems<'_>,
+        expected: &str,
+        extract: impl FnOnce(&'a DeValue<'i>) -> Option<T>,
+    ) -> Option<At<T>> {
+        let value = self.get(key, required, problems)?;
+        match extract(value.get_ref()) {
+            Some(v) => Some((v, value.span())),
+            None => {
+                self.wrong_type(key, expected, value, problems);
+                None
+            }
+        }
+    }
+
     /// A string; `required` reports its absence.
     pub fn string(
         &self,
@@ -188,14 +208,10 @@ impl<'a, 'i> Fields<'a, 'i> {
         required: bool,
         problems: &mut Problems<'_>,
     ) -> Option<At<String>> {
-        let value = self.get(key, required, problems)?;
-        match value.get_ref() {
-            DeValue::String(s) => Some((s.to_string(), value.span())),
-            _ => {
-                self.wrong_type(key, "a string", value, problems);
-                None
-            }
-        }
+        self.typed(key, required, problems, "a string", |v| match v {
+            DeValue::String(s) => Some(s.to_string()),
+            _ => None,
+        })
     }
 
     /// A string that must not be blank.
@@ -220,22 +236,14 @@ impl<'a, 'i> Fields<'a, 'i> {
         required: bool,
         problems: &mut Problems<'_>,
     ) -> Option<At<i64>> {
-        let value = self.get(key, required, problems)?;
-        match value.get_ref() {
-            DeValue::Integer(i) => {
-                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                    Ok(n) => Some((n, value.span())),
-                    Err(_) => {
-                        problems.at(
-                            &value.span(),
-                            format!("`{}` is out of range", self.name(key)),
-                        );
-                        None
-                    }
-                }
-            }
-            _ => {
-                self.wrong_type(key, "an integer", value, problems);
+        let (parsed, span) = self.typed(key, required, problems, "an integer", |v| match v {
+            DeValue::Integer(i) => Some(parse_integer(i)),
+            _ => None,
+        })?;
+        match parsed {
+            Some(n) => Some((n, span)),
+            None => {
+                problems.at(&span, format!("`{}` is out of range", self.name(key)));
                 None
             }
         }
@@ -248,22 +256,16 @@ impl<'a, 'i> Fields<'a, 'i> {
         required: bool,
         problems: &mut Problems<'_>,
     ) -> Option<At<f64>> {
-        let value = self.get(key, required, problems)?;
-        let parsed = match value.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-                .ok()
-                .map(|n| n as f64),
-            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
-            _ => {
-                self.wrong_type(key, "a number", value, problems);
-                return None;
-            }
-        };
+        let (parsed, span) = self.typed(key, required, problems, "a number", |v| match v {
+            DeValue::Integer(i) => Some(parse_integer(i).map(|n| n as f64)),
+            DeValue::Float(f) => Some(f.as_str().replace('_', "").parse::<f64>().ok()),
+            _ => None,
+        })?;
         match parsed {
-            Some(n) if n.is_finite() => Some((n, value.span())),
+            Some(n) if n.is_finite() => Some((n, span)),
             _ => {
                 problems.at(
-                    &value.span(),
+                    &span,
                     format!("`{}` must be a finite number", self.name(key)),
                 );
                 None
@@ -278,14 +280,10 @@ impl<'a, 'i> Fields<'a, 'i> {
         required: bool,
         problems: &mut Problems<'_>,
     ) -> Option<At<bool>> {
-        let value = self.get(key, required, problems)?;
-        match value.get_ref() {
-            DeValue::Boolean(b) => Some((*b, value.span())),
-            _ => {
-                self.wrong_type(key, "true or false", value, problems);
-                None
-            }
-        }
+        self.typed(key, required, problems, "true or false", |v| match v {
+            DeValue::Boolean(b) => Some(*b),
+            _ => None,
+        })
     }
 
     /// A calendar date, written as a TOML date or a `"YYYY-MM-DD"` string.
@@ -295,18 +293,20 @@ impl<'a, 'i> Fields<'a, 'i> {
         required: bool,
         problems: &mut Problems<'_>,
     ) -> Option<At<String>> {
-        let value = self.get(key, required, problems)?;
-        let text = match value.get_ref() {
-            DeValue::Datetime(d) if d.date.is_some() && d.time.is_none() => d.to_string(),
-            DeValue::String(s) => s.to_string(),
-            _ => {
-                self.wrong_type(key, "a date (YYYY-MM-DD)", value, problems);
-                return None;
-            }
-        };
+        let (text, span) = self.typed(
+            key,
+            required,
+            problems,
+            "a date (YYYY-MM-DD)",
+            |v| match v {
+                DeValue::Datetime(d) if d.date.is_some() && d.time.is_none() => Some(d.to_string()),
+                DeValue::String(s) => Some(s.to_string()),
+                _ => None,
+            },
+        )?;
         if parse_partial_date(&text) != Some(DatePrecision::Day) {
             problems.at(
-                &value.span(),
+                &span,
                 format!(
                     "`{}` must be a real date written YYYY-MM-DD, found `{text}`",
                     self.name(key)
@@ -314,7 +314,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             );
             return None;
         }
-        Some((text, value.span()))
+        Some((text, span))
     }
 
     /// An array of values.
@@ -324,14 +324,10 @@ impl<'a, 'i> Fields<'a, 'i> {
         required: bool,
         problems: &mut Problems<'_>,
     ) -> Option<At<&'a [Spanned<DeValue<'i>>]>> {
-        let value = self.get(key, required, problems)?;
-        match value.get_ref() {
-            DeValue::Array(items) => Some((&items[..], value.span())),
-            _ => {
-                self.wrong_type(key, "an array", value, problems);
-                None
-            }
-        }
+        self.typed(key, required, problems, "an array", |v| match v {
+            DeValue::Array(items) => Some(&items[..]),
+            _ => None,
+        })
     }
 
     /// A sub-table (`[quiz]`).
@@ -341,14 +337,10 @@ impl<'a, 'i> Fields<'a, 'i> {
         required: bool,
         problems: &mut Problems<'_>,
     ) -> Option<At<&'a DeTable<'i>>> {
-        let value = self.get(key, required, problems)?;
-        match value.get_ref() {
-            DeValue::Table(t) => Some((t, value.span())),
-            _ => {
-                self.wrong_type(key, "a table", value, problems);
-                None
-            }
-        }
+        self.typed(key, required, problems, "a table", |v| match v {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        })
     }
 
     /// An array of tables (`[[sections]]`), each with its index and span.
@@ -420,6 +412,11 @@ impl<'a, 'i> Fields<'a, 'i> {
         }
         value
     }
+}
+
+/// A TOML integer literal (any radix, `_` separators) as `i64`; `None` when out of range.
+fn parse_integer(i: &toml::de::DeInteger<'_>) -> Option<i64> {
+    i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
 }
 
 /// How precise a timeline date is.

@@ -28,6 +28,14 @@ const QUIZ_KEYS: &[&str] = &[
 ];
 const COMMON_QUESTION_KEYS: &[&str] = &["id", "kind", "section", "prompt", "explanation", "points"];
 
+/// Most points one question may be worth: far above any real weighting, and low enough that an
+/// attempt's total stays finite (`1e308` twice would make it infinite and every percentage NaN).
+pub const MAX_POINTS: f64 = 1000.0;
+
+/// Longest accepted answer of a `short` question, in characters: the answer form takes no more
+/// (`quiz::form::MAX_TEXT_ANSWER`), so a longer one could never be given.
+pub const MAX_SHORT_ANSWER: usize = 500;
+
 /// Parses and validates one lesson file. `default_id` is the file stem.
 pub fn validate_lesson(source: &str, default_id: &str) -> Result<Lesson, Vec<Problem>> {
     let mut problems = Problems::new(source);
@@ -440,11 +448,14 @@ fn read_question(
     let explanation = f.text("explanation", true, problems);
     let points = match f.number("points", false, problems) {
         None => Some(1.0),
-        Some((p, _)) if p > 0.0 => Some(p),
+        Some((p, _)) if p > 0.0 && p <= MAX_POINTS => Some(p),
         Some((_, span)) => {
             problems.at(
                 &span,
-                format!("`{}` must be greater than 0", f.name("points")),
+                format!(
+                    "`{}` must be greater than 0 and at most {MAX_POINTS}",
+                    f.name("points")
+                ),
             );
             None
         }
@@ -502,6 +513,23 @@ fn read_kind(kind: &str, f: &Fields<'_, '_>, problems: &mut Problems<'_>) -> Opt
                     &span,
                     format!("`{}` needs at least one accepted answer", f.name("answers")),
                 );
+                return None;
+            }
+            let mut too_long = false;
+            for (_, span) in answers
+                .iter()
+                .filter(|(a, _)| a.chars().count() > MAX_SHORT_ANSWER)
+            {
+                problems.at(
+                    span,
+                    format!(
+                        "`{}` has an answer longer than {MAX_SHORT_ANSWER} characters, which no student could type",
+                        f.name("answers")
+                    ),
+                );
+                too_long = true;
+            }
+            if too_long {
                 return None;
             }
             Some(QuestionKind::Short {
@@ -747,4 +775,36 @@ fn read_pairs(f: &Fields<'_, '_>, problems: &mut Problems<'_>) -> Option<Vec<(St
         problems,
     );
     ok.then(|| pairs.into_iter().map(|(l, r)| (l.0, r.0)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_answer_longer_than_the_answer_form_accepts_is_reported() {
+        let long = "x".repeat(MAX_SHORT_ANSWER + 1);
+        let source = include_str!("../../tests/fixtures/good/all-kinds.toml").replace(
+            r#"answers = ["Bishkek Protocol", "Bishkek"]"#,
+            &format!(r#"answers = ["Bishkek", "{long}"]"#),
+        );
+        let problems = validate_lesson(&source, "all-kinds").unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("longer than 500 characters")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn points_beyond_the_maximum_are_reported() {
+        let source = include_str!("../../tests/fixtures/good/all-kinds.toml")
+            .replace("points = 2", "points = 1e308");
+        let problems = validate_lesson(&source, "all-kinds").unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.message.contains("at most 1000")),
+            "{problems:?}"
+        );
+    }
 }

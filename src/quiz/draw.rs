@@ -6,7 +6,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::lesson::{Choice, QuestionKind, Quiz};
+use crate::lesson::{Choice, Question, QuestionKind, Quiz};
 
 /// A question as it appears in one attempt, with its choices in the attempt's order.
 /// It carries the key (`correct`, answers), so it must only be rendered in full after submission.
@@ -82,18 +82,24 @@ pub fn draw_attempt(quiz: &Quiz, seed: u64, only: Option<&[String]>) -> Vec<Draw
     }
     picked
         .into_iter()
-        .map(|i| {
-            let q = &quiz.questions[i];
-            DrawnQuestion {
-                id: q.id.clone(),
-                section: q.section.clone(),
-                prompt: q.prompt.clone(),
-                explanation: q.explanation.clone(),
-                points: q.points,
-                kind: draw_kind(&q.kind, quiz.shuffle_choices, &mut rng),
-            }
-        })
+        .map(|i| drawn(&quiz.questions[i], quiz.shuffle_choices, &mut rng))
         .collect()
+}
+
+fn drawn(q: &Question, shuffle_choices: bool, rng: &mut ChaCha8Rng) -> DrawnQuestion {
+    DrawnQuestion {
+        id: q.id.clone(),
+        section: q.section.clone(),
+        prompt: q.prompt.clone(),
+        explanation: q.explanation.clone(),
+        points: q.points,
+        kind: draw_kind(&q.kind, shuffle_choices, rng),
+    }
+}
+
+/// One question drawn on its own (the educator preview uses it with `shuffle_choices` off).
+pub fn draw_question(q: &Question, shuffle_choices: bool, seed: u64) -> DrawnQuestion {
+    drawn(q, shuffle_choices, &mut ChaCha8Rng::seed_from_u64(seed))
 }
 
 /// Picks `count` pool indices spread across sections as evenly as the pool allows: sections
@@ -194,6 +200,10 @@ fn draw_kind(kind: &QuestionKind, shuffle: bool, rng: &mut ChaCha8Rng) -> DrawnK
             // The options list is always shuffled against the lefts, or row i would match option i.
             let mut right_order: Vec<usize> = (0..pairs.len()).collect();
             shuffle_not_identity(&mut right_order, rng);
+            // Shuffled lefts can land in the options' order, which pairs row i with option i again.
+            while pairs.len() > 1 && right_order == left_order {
+                right_order.shuffle(rng);
+            }
             DrawnKind::Match {
                 lefts: left_order.iter().map(|&i| pairs[i].0.clone()).collect(),
                 rights: right_order.iter().map(|&i| pairs[i].1.clone()).collect(),
@@ -223,7 +233,6 @@ fn shuffle_not_identity(v: &mut [usize], rng: &mut ChaCha8Rng) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lesson::Question;
 
     fn quiz(sections: &[(&str, usize)], draw: usize) -> Quiz {
         let mut questions = Vec::new();
@@ -345,6 +354,14 @@ mod tests {
                     assert_eq!(rights, ["2", "1"]);
                     assert_eq!(matches, [1, 0]);
                 }
+                other => panic!("{other:?}"),
+            }
+        }
+        // With the lefts shuffled too, the options are still never in row order.
+        for seed in 0..30 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            match draw_kind(&pairs, true, &mut rng) {
+                DrawnKind::Match { matches, .. } => assert_eq!(matches, [1, 0], "seed {seed}"),
                 other => panic!("{other:?}"),
             }
         }

@@ -8,8 +8,9 @@
 use super::draw::{DrawnKind, DrawnQuestion};
 use super::grade::{Response, parse_number};
 
-/// Longest text accepted in a short or number answer, in characters.
-pub const MAX_TEXT_ANSWER: usize = 500;
+/// Longest text accepted in a short or number answer, in characters. Lesson validation refuses
+/// longer accepted answers, so every short question can be answered.
+pub const MAX_TEXT_ANSWER: usize = crate::lesson::validate::MAX_SHORT_ANSWER;
 
 /// Something wrong with the posted form.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 pub mod draw;
 pub mod form;
 pub mod grade;
+pub mod stats;
 
 pub use draw::{DrawnChoice, DrawnKind, DrawnQuestion, draw_attempt};
 pub use form::{DecodedForm, FormProblem, decode_answers, field_name};
