@@ -1,0 +1,146 @@
+//! `lectern-bench`: the helper `bench/run` uses to prepare and check a benchmark.
+//!
+//! - `generate DIR COUNT`: writes COUNT valid lesson files (`gen-0000.toml`, ...) into DIR.
+//! - `seed DB LESSONS LESSON_ID COUNT OUT`: opens (creating) the database, starts one browser
+//!   session, draws COUNT + 1 unsubmitted attempts of LESSON_ID for it through the real
+//!   `Store`, and writes OUT for the wrk scripts: the session cookie, then the quiz-page
+//!   attempt, then one `token body` line per attempt to submit (a filled-in answer form with
+//!   the session's CSRF token; half the questions answered right).
+//! - `count DB`: prints how many attempts are submitted, read straight from the file.
+
+#[path = "fixtures.rs"]
+mod fixtures;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lectern::catalog::Catalog;
+use lectern::quiz::draw_attempt;
+use lectern::store::{NewAttempt, SqliteStore, Store};
+use lectern::web::session::{Keys, random_token};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["generate", dir, count] => generate_lessons(Path::new(dir), count.parse().unwrap_or(0)),
+        ["seed", db, lessons, lesson, count, out] => seed(
+            Path::new(db),
+            Path::new(lessons),
+            lesson,
+            count.parse().unwrap_or(0),
+            Path::new(out),
+        ),
+        ["count", db] => count(Path::new(db)),
+        _ => Err("usage: lectern-bench generate DIR COUNT | seed DB LESSONS LESSON_ID COUNT OUT | count DB".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lectern-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn generate_lessons(dir: &Path, count: usize) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for n in 0..count {
+        std::fs::write(
+            dir.join(format!("gen-{n:04}.toml")),
+            fixtures::lesson_toml(n),
+        )?;
+    }
+    Ok(())
+}
+
+fn seed(db: &Path, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> Result<()> {
+    let catalog = Catalog::load(lessons)?;
+    let lesson = catalog
+        .lesson(lesson_id)
+        .ok_or_else(|| format!("no lesson `{lesson_id}` in {}", lessons.display()))?
+        .clone();
+    let quiz = lesson.quiz.clone().ok_or("that lesson has no quiz")?;
+    let store = Arc::new(SqliteStore::open(db)?);
+    let keys = Keys::new(store.server_key()?);
+    let session = random_token();
+    let csrf = keys.sign("csrf", &session);
+
+    // Many threads at once, so the store's group commit writes them in large transactions.
+    let total = count + 1;
+    let next = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, next, lesson, quiz, session, csrf) = (
+                store.clone(),
+                next.clone(),
+                lesson.clone(),
+                quiz.clone(),
+                session.clone(),
+                csrf.clone(),
+            );
+            std::thread::spawn(move || -> Result<Vec<(usize, String, String)>> {
+                let mut made = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        return Ok(made);
+                    }
+                    let seed: u64 = rand::random();
+                    let questions = draw_attempt(&quiz, seed, None);
+                    let body = fixtures::answer_form(&questions, &csrf);
+                    let attempt = NewAttempt {
+                        token: random_token(),
+                        lesson_id: lesson.id.clone(),
+                        lesson_hash: lesson.content_hash.clone(),
+                        lesson_title: lesson.title.clone(),
+                        pass_percent: quiz.pass_percent,
+                        session_id: session.clone(),
+                        seed,
+                        questions,
+                        started_ms: std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)?
+                            .as_millis() as i64,
+                        deadline_ms: None,
+                    };
+                    if !store.create_attempt(&attempt, None)? {
+                        return Err("the store refused an attempt".into());
+                    }
+                    made.push((i, attempt.token, body));
+                }
+            })
+        })
+        .collect();
+    let mut attempts = Vec::with_capacity(total);
+    for t in threads {
+        attempts.extend(t.join().map_err(|_| "a seeding thread panicked")??);
+    }
+    attempts.sort_unstable_by_key(|(i, _, _)| *i);
+
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    writeln!(file, "{session}")?;
+    writeln!(file, "{}", attempts[0].1)?;
+    for (_, token, body) in &attempts[1..] {
+        writeln!(file, "{token} {body}")?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+/// Counts submitted attempts with a plain connection, independently of lectern's store code.
+fn count(db: &Path) -> Result<()> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let submitted: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM attempts WHERE submitted_ms IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    println!("{submitted}");
+    Ok(())
+}
