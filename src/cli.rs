@@ -33,9 +33,31 @@ pub struct ServeArgs {
     /// Folder of lesson files (`*.toml`, searched recursively).
     #[arg(long, default_value = "lessons", env = "LECTERN_LESSONS")]
     pub lessons: PathBuf,
-    /// SQLite database file for attempts; created if missing.
-    #[arg(long, default_value = "lectern.db", env = "LECTERN_DB")]
-    pub db: PathBuf,
+    /// Where attempts are kept: a SQLite database file (created if missing), or a
+    /// `postgres://user:password@host:port/dbname` URL shared by several lectern instances.
+    #[arg(
+        long,
+        default_value = "lectern.db",
+        env = "LECTERN_DB",
+        hide_env_values = true
+    )]
+    pub db: crate::store::Location,
+    /// The token educators sign in with at /educator. When unset, a random one is generated at
+    /// start and printed once in the log.
+    #[arg(long, env = "LECTERN_EDUCATOR_TOKEN", hide_env_values = true)]
+    pub educator_token: Option<String>,
+    /// Quiz attempts one client address may start per minute (also the burst allowed at once);
+    /// 0 turns the limit off.
+    #[arg(long, default_value_t = 60, env = "LECTERN_STARTS_PER_MINUTE")]
+    pub starts_per_minute: u32,
+    /// Quiz submissions one client address may make per minute (also the burst allowed at
+    /// once); 0 turns the limit off.
+    #[arg(long, default_value_t = 240, env = "LECTERN_SUBMITS_PER_MINUTE")]
+    pub submits_per_minute: u32,
+    /// Quizzes one student session may have started and not submitted within a day, over all
+    /// lessons; starting one more asks them to finish one first. 0 turns the limit off.
+    #[arg(long, default_value_t = 20, env = "LECTERN_OPEN_ATTEMPTS_PER_SESSION")]
+    pub open_attempts_per_session: u32,
     /// lectern is reached through an https proxy: mark cookies `Secure`.
     #[arg(long, env = "LECTERN_BEHIND_HTTPS")]
     pub behind_https: bool,

@@ -10,5 +10,7 @@ pub mod lesson;
 pub mod quiz;
 /// Persistence of attempts (the only SQL).
 pub mod store;
+/// Watching the lessons folder for edits.
+pub mod watch;
 /// HTTP: router, sessions, pages, templates and the error page.
 pub mod web;

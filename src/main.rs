@@ -1,13 +1,11 @@
 //! The `lectern` binary: parse the command line, then check or serve.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 use lectern::catalog::Catalog;
 use lectern::cli::{CheckArgs, Cli, Command, ServeArgs};
-use lectern::store::SqliteStore;
 use lectern::web::{self, AppState, WebConfig};
 
 fn main() -> ExitCode {
@@ -89,32 +87,74 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         report(&catalog);
         return Ok(ExitCode::FAILURE);
     }
-    let store = SqliteStore::open(&args.db)
-        .with_context(|| format!("opening the database {}", args.db.display()))?;
+    let store = args
+        .db
+        .open()
+        .with_context(|| format!("opening the database {}", args.db))?;
     tracing::info!(
         lessons = catalog.lessons().len(),
         questions = catalog.question_count(),
         "loaded lessons from {}",
         args.lessons.display()
     );
+    let educator_token = match args.educator_token.filter(|t| !t.trim().is_empty()) {
+        Some(token) => token,
+        None => {
+            let token = lectern::web::session::random_token();
+            tracing::info!("educator token: {token} (set LECTERN_EDUCATOR_TOKEN to choose one)");
+            token
+        }
+    };
     let config = WebConfig {
         behind_https: args.behind_https,
+        educator_token,
+        starts_per_minute: args.starts_per_minute,
+        submits_per_minute: args.submits_per_minute,
+        open_attempts_per_session: args.open_attempts_per_session,
+        request_timeout: lectern::web::limits::REQUEST_TIMEOUT,
     };
-    let state =
-        AppState::new(catalog, Arc::new(store), config).context("reading the server key")?;
+    let state = AppState::new(catalog, store, config).context("reading the server key")?;
+    let _watcher = watch_lessons(&state, &args.lessons)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, web::router(state))
+        let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
         tracing::info!("shut down");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Reloads the lessons whenever a file under `dir` changes; problems are logged and shown on
+/// the educator dashboard while the last good version of the file keeps serving.
+fn watch_lessons(
+    state: &AppState,
+    dir: &std::path::Path,
+) -> anyhow::Result<notify::RecommendedWatcher> {
+    let state = state.clone();
+    let folder = dir.to_path_buf();
+    lectern::watch::watch_folder(dir, move || match state.reload_lessons(&folder) {
+        Ok(problems) if problems.is_empty() => {
+            tracing::info!(lessons = state.catalog().lessons().len(), "lessons reloaded");
+        }
+        Ok(problems) => {
+            for problem in &problems {
+                tracing::warn!("{problem}");
+            }
+            tracing::warn!(
+                "{} problem(s) in the lessons; the last good version of each invalid file is still served",
+                problems.len()
+            );
+        }
+        Err(e) => tracing::error!("reloading lessons from {}: {e}", folder.display()),
+    })
+    .with_context(|| format!("watching {}", dir.display()))
 }
 
 /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server stops.

@@ -26,6 +26,9 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// Too many requests from this client; try again after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
     /// The database could not be written or read.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -43,6 +46,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(StoreError::Corrupt(_)) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -66,6 +70,10 @@ impl AppError {
             AppError::PayloadTooLarge => (
                 "Request too large",
                 "The form sent was larger than lectern accepts. Shorten your answers and try again.".into(),
+            ),
+            AppError::TooManyRequests { retry_after_secs } => (
+                "Too many requests",
+                format!("Please wait {retry_after_secs} seconds before trying again."),
             ),
             AppError::Store(StoreError::Unavailable(_)) => (
                 "Could not save",
@@ -107,7 +115,13 @@ impl IntoResponse for AppError {
             tracing::error!("{self}");
         }
         let (title, message) = self.page();
-        error_page(status, title, &message)
+        let mut response = error_page(status, title, &message);
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }
 

@@ -1,8 +1,10 @@
 //! HTTP: the router, shared state, sessions, security headers and the pages. The only module
 //! that knows HTTP.
 
+pub mod auth;
 pub mod error;
 pub mod form;
+pub mod limits;
 pub mod routes;
 pub mod session;
 pub mod templates;
@@ -31,6 +33,18 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct WebConfig {
     /// Mark cookies `Secure` (lectern runs behind an https proxy).
     pub behind_https: bool,
+    /// The token educators sign in with.
+    pub educator_token: String,
+    /// Attempts a client address may start per minute (and at once); 0 means no limit.
+    pub starts_per_minute: u32,
+    /// Submissions a client address may make per minute (and at once); 0 means no limit.
+    pub submits_per_minute: u32,
+    /// Unsubmitted attempts one session may have started in the last day, over all lessons;
+    /// 0 means no limit. Bounds what one session can make the database hold.
+    pub open_attempts_per_session: u32,
+    /// How long a request may take before it gets a 408 page; zero means
+    /// [`limits::REQUEST_TIMEOUT`].
+    pub request_timeout: std::time::Duration,
 }
 
 /// Shared, cheaply cloned state of every request.
@@ -40,6 +54,12 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<Keys>,
     pub config: Arc<WebConfig>,
+    /// Failed educator sign-ins per client.
+    pub sign_in_failures: Arc<auth::FailureLimiter>,
+    /// Attempt starts per client.
+    pub start_limiter: Arc<limits::RateLimiter>,
+    /// Submissions per client.
+    pub submit_limiter: Arc<limits::RateLimiter>,
     /// Added to the system clock: lets tests move time forward (time limits).
     clock_offset_ms: Arc<AtomicI64>,
 }
@@ -52,11 +72,18 @@ impl AppState {
         config: WebConfig,
     ) -> Result<AppState, StoreError> {
         let keys = Keys::new(store.server_key()?);
+        let start_limiter =
+            limits::RateLimiter::new(config.starts_per_minute, config.starts_per_minute);
+        let submit_limiter =
+            limits::RateLimiter::new(config.submits_per_minute, config.submits_per_minute);
         Ok(AppState {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             store,
             keys: Arc::new(keys),
             config: Arc::new(config),
+            sign_in_failures: Arc::new(auth::FailureLimiter::default()),
+            start_limiter: Arc::new(start_limiter),
+            submit_limiter: Arc::new(submit_limiter),
             clock_offset_ms: Arc::new(AtomicI64::new(0)),
         })
     }
@@ -85,6 +112,15 @@ impl AppState {
     /// Replaces the lessons being served (hot reload).
     pub fn set_catalog(&self, catalog: Catalog) {
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
+    }
+
+    /// Reloads the lessons from `dir`; a file that became invalid keeps serving its last good
+    /// version. Returns the problems found (empty when every file is valid).
+    pub fn reload_lessons(&self, dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+        let catalog = Catalog::reload(dir, &self.catalog())?;
+        let problems = catalog.problems().iter().map(|p| p.to_string()).collect();
+        self.set_catalog(catalog);
+        Ok(problems)
     }
 
     /// Runs a blocking store call on the blocking pool.
@@ -118,7 +154,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             session::session_layer,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::time_limit,
+        ))
+        .layer(middleware::from_fn(limits::own_error_pages));
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,

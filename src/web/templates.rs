@@ -74,3 +74,89 @@ pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub message: &'a str,
 }
+
+/// `GET /educator/sign-in`.
+#[derive(Template)]
+#[template(path = "educator_sign_in.html")]
+pub struct SignInPage<'a> {
+    pub csrf: &'a str,
+    pub problem: Option<&'a str>,
+}
+
+/// One lesson's row on the dashboard.
+pub struct DashboardRow {
+    pub id: String,
+    pub title: String,
+    pub started: usize,
+    pub submitted: usize,
+    pub mean: String,
+    pub pass_rate: String,
+    pub problems: usize,
+}
+
+/// `GET /educator`.
+#[derive(Template)]
+#[template(path = "educator_dashboard.html")]
+pub struct DashboardPage<'a> {
+    pub csrf: &'a str,
+    pub rows: Vec<DashboardRow>,
+    /// Every current problem in the lesson files, `path:line:col: message`.
+    pub problems: Vec<String>,
+}
+
+/// One bar of the score histogram (SVG coordinates precomputed).
+pub struct HistogramBar {
+    pub label: String,
+    pub count: usize,
+    pub x: usize,
+    pub y: usize,
+    pub height: usize,
+}
+
+/// One question's statistics row.
+pub struct QuestionRow {
+    pub id: String,
+    pub prompt: String,
+    pub drawn: usize,
+    pub facility: String,
+    pub discrimination: String,
+    pub choices: Vec<String>,
+    pub flags: Vec<String>,
+}
+
+/// `GET /educator/lessons/{id}`.
+#[derive(Template)]
+#[template(path = "educator_lesson.html")]
+pub struct LessonStatsPage<'a> {
+    pub csrf: &'a str,
+    pub lesson: &'a Lesson,
+    pub started: usize,
+    pub submitted: usize,
+    pub mean: String,
+    pub pass_rate: String,
+    pub bars: Vec<HistogramBar>,
+    pub questions: Vec<QuestionRow>,
+    pub problems: Vec<String>,
+}
+
+/// One question of the pool, with its key, for proof-reading.
+pub struct PreviewQuestion {
+    pub id: String,
+    pub kind: &'static str,
+    pub section: String,
+    pub prompt: String,
+    pub points: String,
+    pub explanation: String,
+    pub right: Vec<String>,
+    pub choices: Vec<String>,
+    pub feedback: Vec<(String, String)>,
+}
+
+/// `GET /educator/lessons/{id}/preview`.
+#[derive(Template)]
+#[template(path = "educator_preview.html")]
+pub struct PreviewPage<'a> {
+    pub csrf: &'a str,
+    pub lesson: &'a Lesson,
+    pub questions: Vec<PreviewQuestion>,
+}

@@ -265,10 +265,11 @@ pub fn result_questions(questions: &[DrawnQuestion], submission: &Submission) ->
         .collect()
 }
 
-type Described = (Vec<String>, Vec<String>, Vec<(String, String)>);
+/// `(given, right, feedback)` lines of a question.
+pub type Described = (Vec<String>, Vec<String>, Vec<(String, String)>);
 
 /// The student's answer, the right answer and choice feedback, as lines of text.
-fn describe(q: &DrawnQuestion, response: &Response) -> Described {
+pub fn describe(q: &DrawnQuestion, response: &Response) -> Described {
     let bool_text = |b: bool| if b { "True" } else { "False" }.to_string();
     match (&q.kind, response) {
         (DrawnKind::Single { choices } | DrawnKind::Multiple { choices }, _) => {

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use lectern::catalog::Catalog;
 use lectern::lesson::{Lesson, QuestionKind};
-use lectern::store::SqliteStore;
+use lectern::store::{SqliteStore, Store};
 use lectern::web::{AppState, WebConfig, router};
 use scraper::{ElementRef, Html, Selector};
 use tower::ServiceExt;
@@ -24,6 +24,9 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The educator token of test apps.
+pub const EDUCATOR_TOKEN: &str = "test-educator-token";
+
 /// The app serving `lessons` with a fresh in-memory database.
 pub struct TestApp {
     pub state: AppState,
@@ -32,10 +35,27 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn new(lessons: &Path) -> TestApp {
+        TestApp::with(
+            lessons,
+            Arc::new(SqliteStore::in_memory().expect("in-memory store")),
+            |_| {},
+        )
+    }
+
+    /// An app on `store`, with `configure` applied to the test configuration.
+    pub fn with(
+        lessons: &Path,
+        store: Arc<dyn Store>,
+        configure: impl FnOnce(&mut WebConfig),
+    ) -> TestApp {
         let catalog = Catalog::load(lessons).expect("fixture lessons load");
         assert!(catalog.problems().is_empty(), "{:?}", catalog.problems());
-        let store = Arc::new(SqliteStore::in_memory().expect("in-memory store"));
-        let state = AppState::new(catalog, store, WebConfig::default()).expect("state");
+        let mut config = WebConfig {
+            educator_token: EDUCATOR_TOKEN.into(),
+            ..WebConfig::default()
+        };
+        configure(&mut config);
+        let state = AppState::new(catalog, store, config).expect("state");
         TestApp {
             router: router(state.clone()),
             state,
@@ -121,16 +141,35 @@ impl Browser {
             .expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
-        if let Some(set) = headers.get(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
-            self.cookie = Some(pair);
-        }
+        self.remember_cookies(&headers);
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         Page {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+
+    /// Merges the response's `Set-Cookie` headers into the cookies this browser sends,
+    /// dropping cookies set with `Max-Age=0`.
+    fn remember_cookies(&mut self, headers: &HeaderMap) {
+        let mut jar: Vec<(String, String)> = self
+            .cookie
+            .iter()
+            .flat_map(|c| c.split("; "))
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
+            jar.retain(|(n, _)| n != name);
+            if !set.contains("Max-Age=0") {
+                jar.push((name.to_string(), value.to_string()));
+            }
+        }
+        let header: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        self.cookie = (!header.is_empty()).then(|| header.join("; "));
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -397,12 +436,18 @@ pub struct Server {
 impl Server {
     /// Starts the real binary and waits until it listens.
     pub fn start(lessons: &Path, db: &Path) -> Server {
+        Server::start_with(lessons, db, &[])
+    }
+
+    /// Starts the real binary with extra environment variables.
+    pub fn start_with(lessons: &Path, db: &Path, env: &[(&str, &str)]) -> Server {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lectern"))
             .args(["serve", "--addr", "127.0.0.1:0", "--lessons"])
             .arg(lessons)
             .arg("--db")
             .arg(db)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "lectern=info")
             .stderr(std::process::Stdio::piped())
             .spawn()

@@ -1,11 +1,13 @@
 //! Quiz attempts: start (POST → 303), show the form or the result, submit (POST → 303), and
 //! retry the missed questions. An attempt is visible only to the session that started it.
 
+use std::time::Instant;
+
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::post;
@@ -15,8 +17,10 @@ use crate::quiz::form::FormProblem;
 use crate::quiz::{Response as Answer, decode_answers, draw_attempt, grade_attempt};
 use crate::store::{Attempt, NewAttempt, Submission};
 use crate::web::AppState;
+use crate::web::auth::ClientIp;
 use crate::web::error::AppError;
 use crate::web::form::{parse_form, take_field};
+use crate::web::limits::Segment;
 use crate::web::session::{CSRF_FIELD, Session, check_csrf, random_token};
 use crate::web::templates::{QuizFacts, QuizPage, ResultPage};
 use crate::web::views::{format_points, points_label, quiz_questions, result_questions};
@@ -32,7 +36,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Reads a posted form and checks its CSRF token; returns the other fields.
-fn checked_form(
+pub(crate) fn checked_form(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     session: &Session,
@@ -76,6 +80,9 @@ async fn owned_attempt(
         .ok_or(AppError::NotFound)
 }
 
+/// How far back unsubmitted attempts count towards `open_attempts_per_session`.
+const OPEN_ATTEMPT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// Draws and saves a new attempt; `only` limits it to those question ids (a retry).
 async fn start_attempt(
     state: &AppState,
@@ -84,8 +91,23 @@ async fn start_attempt(
     only: Option<&[String]>,
 ) -> Result<Response, AppError> {
     let quiz = lesson.quiz.as_ref().ok_or(AppError::NotFound)?;
-    let seed: u64 = rand::random();
     let started_ms = state.now_ms();
+    let cap = state.config.open_attempts_per_session;
+    if cap > 0 {
+        let (session_id, since_ms) = (session.id.clone(), started_ms - OPEN_ATTEMPT_WINDOW_MS);
+        let open = state
+            .with_store(move |s| s.open_attempts(&session_id, since_ms))
+            .await?;
+        // Checked before the insert, not in it: parallel starts from one session can pass
+        // together, but the per-client rate limit bounds how many.
+        if open >= cap {
+            return Err(AppError::NotAllowed(format!(
+                "You have {open} quizzes started in the last day and not submitted. \
+                 Submit one of them before starting another."
+            )));
+        }
+    }
+    let seed: u64 = rand::random();
     let attempt = NewAttempt {
         token: random_token(),
         lesson_id: lesson.id.clone(),
@@ -116,12 +138,14 @@ async fn start_attempt(
 
 async fn start(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
+    ClientIp(ip): ClientIp,
     session: Session,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let fields = checked_form(&headers, body, &session)?;
+    state.start_limiter.take(ip, Instant::now())?;
     no_other_fields(&fields)?;
     if !is_valid_id(&id) {
         return Err(AppError::NotFound);
@@ -133,7 +157,7 @@ async fn start(
 
 async fn show(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Segment(token): Segment,
     session: Session,
 ) -> Result<Response, AppError> {
     let attempt = owned_attempt(&state, &token, &session).await?;
@@ -206,12 +230,14 @@ fn render_result(
 
 async fn submit(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Segment(token): Segment,
+    ClientIp(ip): ClientIp,
     session: Session,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let fields = checked_form(&headers, body, &session)?;
+    state.submit_limiter.take(ip, Instant::now())?;
     let attempt = owned_attempt(&state, &token, &session).await?;
     let redirect = Redirect::to(&format!("/attempts/{}", attempt.attempt.token)).into_response();
     if attempt.submission.is_some() {
@@ -250,12 +276,14 @@ async fn submit(
 
 async fn retry(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    Segment(token): Segment,
+    ClientIp(ip): ClientIp,
     session: Session,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let fields = checked_form(&headers, body, &session)?;
+    state.start_limiter.take(ip, Instant::now())?;
     no_other_fields(&fields)?;
     let attempt = owned_attempt(&state, &token, &session).await?;
     let Some(submission) = &attempt.submission else {

@@ -1,6 +1,7 @@
 //! Every route, merged from one module per area.
 
 pub mod attempts;
+pub mod educator;
 pub mod pages;
 
 use axum::Router;
@@ -15,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(pages::router())
         .merge(attempts::router())
+        .merge(educator::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
