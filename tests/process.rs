@@ -18,27 +18,8 @@ fn a_submitted_attempt_survives_sigkill_and_restart() {
         .clone();
 
     let server = Server::start(&lessons, &db);
-    let reading = server.request("GET", "/lessons/all-kinds", None, None);
-    let cookie = reading.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let started = server.request(
-        "POST",
-        "/lessons/all-kinds/attempts",
-        Some(&cookie),
-        Some(&format!("csrf={}", reading.csrf())),
-    );
-    assert_eq!(started.status, 303, "{}", started.body);
-    let attempt = started.location().to_string();
-    let quiz = server.request("GET", &attempt, Some(&cookie), None);
-    let fields = fill_quiz(&quiz, &lesson, Answers::AllRight);
-    let form = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&fields)
-        .finish();
+    let (cookie, attempt, form) = started_attempt(&server, &lesson);
+    let reading = server.request("GET", "/lessons/all-kinds", Some(&cookie), None);
     let submitted = server.request("POST", &attempt, Some(&cookie), Some(&form));
     assert_eq!(submitted.status, 303, "{}", submitted.body);
 
@@ -77,7 +58,7 @@ fn started_attempt(server: &Server, lesson: &lectern::lesson::Lesson) -> (String
     let attempt = started.location().to_string();
     let quiz = server.request("GET", &attempt, Some(&cookie), None);
     let form = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&fill_quiz(&quiz, lesson, Answers::AllRight))
+        .extend_pairs(fill_quiz(&quiz, lesson, Answers::AllRight))
         .finish();
     (cookie, attempt, form)
 }

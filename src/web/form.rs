@@ -1,10 +1,53 @@
 //! Strict reading of `application/x-www-form-urlencoded` bodies: every field in order (repeats
 //! kept), real UTF-8 only, with caps on the number of fields.
 
-use axum::http::{HeaderMap, header};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode, header};
 use percent_encoding::percent_decode;
 
 use super::error::AppError;
+use super::session::{CSRF_FIELD, Session, check_csrf};
+
+/// A posted form whose CSRF token matched the session's: what every POST handler takes.
+/// Holds the other fields, in order.
+pub struct CheckedForm(pub Vec<(String, String)>);
+
+impl CheckedForm {
+    /// Refuses any field besides the CSRF token (forms that are only a button).
+    pub fn without_fields(self) -> Result<(), AppError> {
+        match self.0.first() {
+            None => Ok(()),
+            Some((name, _)) => Err(AppError::BadRequest(format!(
+                "The form has an unexpected field `{}`.",
+                name.chars().take(40).collect::<String>()
+            ))),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for CheckedForm {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        let session = request
+            .extensions()
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("session layer missing".into()))?;
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                _ => AppError::BadRequest("The request body could not be read.".into()),
+            })?;
+        let mut fields = parse_form(&headers, &body)?;
+        let token = take_field(&mut fields, CSRF_FIELD)?;
+        check_csrf(&headers, &session.csrf, token.as_deref())?;
+        Ok(CheckedForm(fields))
+    }
+}
 
 /// Most fields a form may carry (a quiz of 100 match questions of 2 pairs stays well below).
 pub const MAX_FIELDS: usize = 1000;

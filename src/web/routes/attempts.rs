@@ -5,10 +5,8 @@ use std::time::Instant;
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::post;
 
@@ -19,9 +17,9 @@ use crate::store::{Attempt, NewAttempt, Submission};
 use crate::web::AppState;
 use crate::web::auth::ClientIp;
 use crate::web::error::AppError;
-use crate::web::form::{parse_form, take_field};
+use crate::web::form::CheckedForm;
 use crate::web::limits::Segment;
-use crate::web::session::{CSRF_FIELD, Session, check_csrf, random_token};
+use crate::web::session::{Session, random_token};
 use crate::web::templates::{QuizFacts, QuizPage, ResultPage};
 use crate::web::views::{format_points, points_label, quiz_questions, result_questions};
 
@@ -35,32 +33,6 @@ pub fn router() -> Router<AppState> {
         .route("/attempts/{token}/retry", post(retry))
 }
 
-/// Reads a posted form and checks its CSRF token; returns the other fields.
-pub(crate) fn checked_form(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    session: &Session,
-) -> Result<Vec<(String, String)>, AppError> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-        _ => AppError::BadRequest("The request body could not be read.".into()),
-    })?;
-    let mut fields = parse_form(headers, &body)?;
-    let token = take_field(&mut fields, CSRF_FIELD)?;
-    check_csrf(headers, &session.csrf, token.as_deref())?;
-    Ok(fields)
-}
-
-/// Refuses any field on a form that has none besides the CSRF token.
-fn no_other_fields(fields: &[(String, String)]) -> Result<(), AppError> {
-    match fields.first() {
-        None => Ok(()),
-        Some((name, _)) => Err(AppError::BadRequest(format!(
-            "The form has an unexpected field `{}`.",
-            name.chars().take(40).collect::<String>()
-        ))),
-    }
-}
 
 /// The attempt with this token, if it belongs to this session. Anything else is a 404, so
 /// tokens cannot be probed.
@@ -141,12 +113,10 @@ async fn start(
     Segment(id): Segment,
     ClientIp(ip): ClientIp,
     session: Session,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    form: CheckedForm,
 ) -> Result<Response, AppError> {
-    let fields = checked_form(&headers, body, &session)?;
     state.start_limiter.take(ip, Instant::now())?;
-    no_other_fields(&fields)?;
+    form.without_fields()?;
     if !is_valid_id(&id) {
         return Err(AppError::NotFound);
     }
@@ -233,10 +203,8 @@ async fn submit(
     Segment(token): Segment,
     ClientIp(ip): ClientIp,
     session: Session,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    CheckedForm(fields): CheckedForm,
 ) -> Result<Response, AppError> {
-    let fields = checked_form(&headers, body, &session)?;
     state.submit_limiter.take(ip, Instant::now())?;
     let attempt = owned_attempt(&state, &token, &session).await?;
     let redirect = Redirect::to(&format!("/attempts/{}", attempt.attempt.token)).into_response();
@@ -279,12 +247,10 @@ async fn retry(
     Segment(token): Segment,
     ClientIp(ip): ClientIp,
     session: Session,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    form: CheckedForm,
 ) -> Result<Response, AppError> {
-    let fields = checked_form(&headers, body, &session)?;
     state.start_limiter.take(ip, Instant::now())?;
-    no_other_fields(&fields)?;
+    form.without_fields()?;
     let attempt = owned_attempt(&state, &token, &session).await?;
     let Some(submission) = &attempt.submission else {
         return Ok(Redirect::to(&format!("/attempts/{}", attempt.attempt.token)).into_response());

@@ -5,11 +5,9 @@ use std::time::Instant;
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
@@ -26,7 +24,7 @@ use crate::web::auth::{
 };
 use crate::web::error::AppError;
 use crate::web::limits::Segment;
-use crate::web::routes::attempts::checked_form;
+use crate::web::form::CheckedForm;
 use crate::web::session::{Session, set_cookie};
 use crate::web::templates::{
     DashboardPage, DashboardRow, HistogramBar, LessonStatsPage, PreviewPage, PreviewQuestion,
@@ -66,10 +64,8 @@ async fn sign_in(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    CheckedForm(fields): CheckedForm,
 ) -> Result<Response, AppError> {
-    let fields = checked_form(&headers, body, &session)?;
     if let Err(retry_after_secs) = state.sign_in_failures.check(ip, Instant::now()) {
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
@@ -110,11 +106,9 @@ async fn sign_in(
 
 async fn sign_out(
     State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    form: CheckedForm,
 ) -> Result<Response, AppError> {
-    checked_form(&headers, body, &session)?;
+    form.without_fields()?;
     let cookie = set_cookie(EDUCATOR_COOKIE, "", 0, "Strict", state.config.behind_https);
     Ok(([(SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
