@@ -3,6 +3,15 @@
 //! [`postgres::PostgresStore`] the shared one for several instances. [`Location`] is what
 //! `--db` names, and opens the right one.
 
+/// The columns of an attempt row, in the order [`AttemptRow`] holds them; both backends select
+/// exactly these.
+macro_rules! attempt_columns {
+    () => {
+        "token, lesson_id, lesson_hash, session_id, seed, questions, started_ms, deadline_ms, \
+         submitted_ms, responses, points, earned, possible, late, lesson_title, pass_percent"
+    };
+}
+
 pub mod postgres;
 pub mod sqlite;
 
@@ -25,6 +34,12 @@ pub enum StoreError {
     /// A stored row could not be decoded: a bug or a hand-edited database.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
 }
 
 /// A new attempt, as drawn.
@@ -59,6 +74,62 @@ pub struct Submission {
 pub struct Attempt {
     pub attempt: NewAttempt,
     pub submission: Option<Submission>,
+}
+
+/// An attempt row as either database returns it ([`attempt_columns`] in order), its JSON
+/// columns still text: each backend reads the columns, this turns them into an [`Attempt`].
+struct AttemptRow {
+    token: String,
+    lesson_id: String,
+    lesson_hash: String,
+    session_id: String,
+    /// The u64 seed, stored bit for bit in a signed 64-bit column.
+    seed: i64,
+    questions: String,
+    started_ms: i64,
+    deadline_ms: Option<i64>,
+    submitted_ms: Option<i64>,
+    responses: Option<String>,
+    points: Option<String>,
+    earned: Option<f64>,
+    possible: f64,
+    late: bool,
+    lesson_title: String,
+    pass_percent: f64,
+}
+
+impl AttemptRow {
+    fn into_attempt(self) -> Result<Attempt, StoreError> {
+        let attempt = NewAttempt {
+            token: self.token,
+            lesson_id: self.lesson_id,
+            lesson_hash: self.lesson_hash,
+            session_id: self.session_id,
+            seed: self.seed as u64,
+            questions: serde_json::from_str(&self.questions)?,
+            started_ms: self.started_ms,
+            deadline_ms: self.deadline_ms,
+            lesson_title: self.lesson_title,
+            pass_percent: self.pass_percent,
+        };
+        let submission = match (self.submitted_ms, self.responses, self.points, self.earned) {
+            (Some(submitted_ms), Some(responses), Some(points), Some(earned)) => Some(Submission {
+                submitted_ms,
+                responses: serde_json::from_str(&responses)?,
+                points: serde_json::from_str(&points)?,
+                score: Score {
+                    earned,
+                    possible: self.possible,
+                },
+                late: self.late,
+            }),
+            _ => None,
+        };
+        Ok(Attempt {
+            attempt,
+            submission,
+        })
+    }
 }
 
 /// Where attempts live. Calls block: the web layer runs them on the blocking pool.

@@ -19,8 +19,7 @@ use postgres::config::SslMode;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
 
-use super::{Attempt, NewAttempt, Store, StoreError, Submission};
-use crate::quiz::Score;
+use super::{Attempt, AttemptRow, NewAttempt, Store, StoreError, Submission};
 
 /// Migrations in order; the table `lectern_migrations` records which have run.
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
@@ -37,14 +36,6 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long opening one connection may take, unless the URL sets `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The columns [`attempt_from_row`] reads, in its order.
-macro_rules! attempt_columns {
-    () => {
-        "token, lesson_id, lesson_hash, session_id, seed, questions, started_ms, deadline_ms, \
-         submitted_ms, responses, points, earned, possible, late, lesson_title, pass_percent"
-    };
-}
 
 /// Every statement the store runs after migrating; each connection prepares them once.
 mod sql {
@@ -238,42 +229,25 @@ fn column<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result
 }
 
 fn attempt_from_row(row: &Row) -> Result<Attempt, StoreError> {
-    let questions: &str = column(row, 5)?;
-    let seed: i64 = column(row, 4)?;
-    let attempt = NewAttempt {
+    AttemptRow {
         token: column(row, 0)?,
         lesson_id: column(row, 1)?,
         lesson_hash: column(row, 2)?,
         session_id: column(row, 3)?,
-        // Stored as BIGINT bit for bit; the cast back restores the u64.
-        seed: seed as u64,
-        questions: serde_json::from_str(questions)?,
+        seed: column(row, 4)?,
+        questions: column(row, 5)?,
         started_ms: column(row, 6)?,
         deadline_ms: column(row, 7)?,
+        submitted_ms: column(row, 8)?,
+        responses: column(row, 9)?,
+        points: column(row, 10)?,
+        earned: column(row, 11)?,
+        possible: column(row, 12)?,
+        late: column(row, 13)?,
         lesson_title: column(row, 14)?,
         pass_percent: column(row, 15)?,
-    };
-    let submitted_ms: Option<i64> = column(row, 8)?;
-    let responses: Option<&str> = column(row, 9)?;
-    let points: Option<&str> = column(row, 10)?;
-    let earned: Option<f64> = column(row, 11)?;
-    let submission = match (submitted_ms, responses, points, earned) {
-        (Some(submitted_ms), Some(responses), Some(points), Some(earned)) => Some(Submission {
-            submitted_ms,
-            responses: serde_json::from_str(responses)?,
-            points: serde_json::from_str(points)?,
-            score: Score {
-                earned,
-                possible: column(row, 12)?,
-            },
-            late: column(row, 13)?,
-        }),
-        _ => None,
-    };
-    Ok(Attempt {
-        attempt,
-        submission,
-    })
+    }
+    .into_attempt()
 }
 
 impl Store for PostgresStore {

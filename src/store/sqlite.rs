@@ -16,8 +16,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{Attempt, NewAttempt, Store, StoreError, Submission};
-use crate::quiz::Score;
+use super::{Attempt, AttemptRow, NewAttempt, Store, StoreError, Submission};
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
@@ -43,12 +42,6 @@ pub struct SqliteStore {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Unavailable(e.to_string())
-    }
-}
-
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        StoreError::Corrupt(e.to_string())
     }
 }
 
@@ -346,14 +339,6 @@ impl Drop for Reader<'_> {
     }
 }
 
-/// The columns [`attempt_from_row`] reads, in its order.
-macro_rules! attempt_columns {
-    () => {
-        "token, lesson_id, lesson_hash, session_id, seed, questions, started_ms, deadline_ms, \
-         submitted_ms, responses, points, earned, possible, late, lesson_title, pass_percent"
-    };
-}
-
 const ATTEMPT_BY_TOKEN: &str = concat!(
     "SELECT ",
     attempt_columns!(),
@@ -366,47 +351,27 @@ const ATTEMPTS_OF_LESSON: &str = concat!(
     " FROM attempts WHERE lesson_id = ?1 ORDER BY started_ms, token"
 );
 
+/// The attempt in `row`; the outer error is SQLite's, the inner one a row that does not decode.
 fn attempt_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Attempt, StoreError>> {
-    let questions: String = row.get(5)?;
-    let submitted_ms: Option<i64> = row.get(8)?;
-    let responses: Option<String> = row.get(9)?;
-    let points: Option<String> = row.get(10)?;
-    let earned: Option<f64> = row.get(11)?;
-    let possible: f64 = row.get(12)?;
-    let late: bool = row.get(13)?;
-    let seed: i64 = row.get(4)?;
-    let attempt = NewAttempt {
+    let stored = AttemptRow {
         token: row.get(0)?,
         lesson_id: row.get(1)?,
         lesson_hash: row.get(2)?,
         session_id: row.get(3)?,
-        seed: seed as u64,
-        questions: Vec::new(),
+        seed: row.get(4)?,
+        questions: row.get(5)?,
         started_ms: row.get(6)?,
         deadline_ms: row.get(7)?,
+        submitted_ms: row.get(8)?,
+        responses: row.get(9)?,
+        points: row.get(10)?,
+        earned: row.get(11)?,
+        possible: row.get(12)?,
+        late: row.get(13)?,
         lesson_title: row.get(14)?,
         pass_percent: row.get(15)?,
     };
-    Ok((|| {
-        let attempt = NewAttempt {
-            questions: serde_json::from_str(&questions)?,
-            ..attempt
-        };
-        let submission = match (submitted_ms, responses, points, earned) {
-            (Some(submitted_ms), Some(responses), Some(points), Some(earned)) => Some(Submission {
-                submitted_ms,
-                responses: serde_json::from_str(&responses)?,
-                points: serde_json::from_str(&points)?,
-                score: Score { earned, possible },
-                late,
-            }),
-            _ => None,
-        };
-        Ok(Attempt {
-            attempt,
-            submission,
-        })
-    })())
+    Ok(stored.into_attempt())
 }
 
 impl Store for SqliteStore {
@@ -537,7 +502,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quiz::{DrawnKind, DrawnQuestion, Response};
+    use crate::quiz::{DrawnKind, DrawnQuestion, Response, Score};
 
     fn new_attempt(token: &str) -> NewAttempt {
         NewAttempt {

@@ -36,12 +36,13 @@ impl<S: Send + Sync> FromRequest<S> for CheckedForm {
             .cloned()
             .ok_or_else(|| AppError::Internal("session layer missing".into()))?;
         let headers = request.headers().clone();
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-                _ => AppError::BadRequest("The request body could not be read.".into()),
-            })?;
+        let body =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                    _ => AppError::BadRequest("The request body could not be read.".into()),
+                })?;
         let mut fields = parse_form(&headers, &body)?;
         let token = take_field(&mut fields, CSRF_FIELD)?;
         check_csrf(&headers, &session.csrf, token.as_deref())?;

@@ -33,7 +33,6 @@ pub fn router() -> Router<AppState> {
         .route("/attempts/{token}/retry", post(retry))
 }
 
-
 /// The attempt with this token, if it belongs to this session. Anything else is a 404, so
 /// tokens cannot be probed.
 async fn owned_attempt(

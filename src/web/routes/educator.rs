@@ -6,8 +6,8 @@ use std::time::Instant;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, SET_COOKIE};
 use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, SET_COOKIE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
@@ -23,8 +23,8 @@ use crate::web::auth::{
     token_matches,
 };
 use crate::web::error::AppError;
-use crate::web::limits::Segment;
 use crate::web::form::CheckedForm;
+use crate::web::limits::Segment;
 use crate::web::session::{Session, set_cookie};
 use crate::web::templates::{
     DashboardPage, DashboardRow, HistogramBar, LessonStatsPage, PreviewPage, PreviewQuestion,
@@ -104,10 +104,7 @@ async fn sign_in(
     Ok(([(SET_COOKIE, cookie)], Redirect::to("/educator")).into_response())
 }
 
-async fn sign_out(
-    State(state): State<AppState>,
-    form: CheckedForm,
-) -> Result<Response, AppError> {
+async fn sign_out(State(state): State<AppState>, form: CheckedForm) -> Result<Response, AppError> {
     form.without_fields()?;
     let cookie = set_cookie(EDUCATOR_COOKIE, "", 0, "Strict", state.config.behind_https);
     Ok(([(SET_COOKIE, cookie)], Redirect::to("/")).into_response())
