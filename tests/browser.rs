@@ -183,6 +183,20 @@ async fn focused(client: &Client) -> (String, String, String, String, String, St
 }
 
 /// Presses Tab until `wanted` holds for the focused element (at most 300 times).
+/// Tabs to the control `wanted` picks, checks its focus is visible, presses Enter and waits
+/// for `then` (a CSS selector) on the page that follows.
+async fn enter_on(
+    client: &Client,
+    what: &str,
+    then: &str,
+    wanted: impl Fn(&(String, String, String, String, String, String)) -> bool,
+) {
+    tab_until(client, what, wanted).await;
+    assert_visible_focus(client).await;
+    press(client, Key::Enter.into()).await;
+    client.wait().for_element(Locator::Css(then)).await.unwrap();
+}
+
 async fn tab_until(
     client: &Client,
     what: &str,
@@ -378,30 +392,16 @@ async fn student_run(tools: &Tools, server: &Server, setup: Setup, visited: &mut
 
     client.goto(&format!("{base}/")).await.unwrap();
     check_page(&client, tools, setup, "index", visited).await;
-    tab_until(&client, "the lesson link", |f| {
+    enter_on(&client, "the lesson link", "section#first", |f| {
         f.4.ends_with("/lessons/all-kinds")
     })
     .await;
-    assert_visible_focus(&client).await;
-    press(&client, Key::Enter.into()).await;
-    client
-        .wait()
-        .for_element(Locator::Css("section#first"))
-        .await
-        .unwrap();
     check_page(&client, tools, setup, "reading", visited).await;
 
-    tab_until(&client, "the start button", |f| {
+    enter_on(&client, "the start button", "form.quiz", |f| {
         f.0 == "button" && f.5.contains("Start the quiz")
     })
     .await;
-    assert_visible_focus(&client).await;
-    press(&client, Key::Enter.into()).await;
-    client
-        .wait()
-        .for_element(Locator::Css("form.quiz"))
-        .await
-        .unwrap();
     check_page(&client, tools, setup, "quiz", visited).await;
 
     answer_with_keyboard(&client, server, &lesson).await;

@@ -468,13 +468,7 @@ async fn starting_too_many_attempts_gets_a_429_with_retry_after() {
     for _ in 0..3 {
         student.start_quiz("all-kinds").await;
     }
-    let reading = student.get("/lessons/all-kinds").await;
-    let refused = student
-        .post(
-            "/lessons/all-kinds/attempts",
-            &[("csrf".into(), reading.csrf())],
-        )
-        .await;
+    let refused = student.try_start_quiz("all-kinds").await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refused.headers["retry-after"].to_str().unwrap(), "20");
     assert!(refused.body.contains("Too many requests"));
@@ -612,13 +606,7 @@ async fn a_session_with_too_many_open_attempts_must_submit_one_before_starting_a
     student.start_quiz("all-kinds").await;
 
     // A third start, while two are open, is refused with a page that says what to do.
-    let reading = student.get("/lessons/all-kinds").await;
-    let refused = student
-        .post(
-            "/lessons/all-kinds/attempts",
-            &[("csrf".into(), reading.csrf())],
-        )
-        .await;
+    let refused = student.try_start_quiz("all-kinds").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(
         refused.body.contains("Submit one of them"),

@@ -194,16 +194,20 @@ impl Browser {
         self.request(request).await
     }
 
-    /// Opens the reading and presses "Start the quiz"; returns the attempt's path.
-    pub async fn start_quiz(&mut self, lesson_id: &str) -> String {
+    /// Opens the reading and presses "Start the quiz"; returns the answer, whatever it is.
+    pub async fn try_start_quiz(&mut self, lesson_id: &str) -> Page {
         let reading = self.get(&format!("/lessons/{lesson_id}")).await;
         assert_eq!(reading.status, StatusCode::OK);
-        let started = self
-            .post(
-                &format!("/lessons/{lesson_id}/attempts"),
-                &[("csrf".into(), reading.csrf())],
-            )
-            .await;
+        self.post(
+            &format!("/lessons/{lesson_id}/attempts"),
+            &[("csrf".into(), reading.csrf())],
+        )
+        .await
+    }
+
+    /// Opens the reading and presses "Start the quiz"; returns the attempt's path.
+    pub async fn start_quiz(&mut self, lesson_id: &str) -> String {
+        let started = self.try_start_quiz(lesson_id).await;
         assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
         started.location().to_string()
     }
