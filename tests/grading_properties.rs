@@ -124,11 +124,9 @@ fn reordered(q: &DrawnQuestion, r: &Response, order: &[usize]) -> (DrawnQuestion
             let (perm, _) = permutation(items.len());
             *items = perm.iter().map(|&i| items[i].clone()).collect();
             *ranks = perm.iter().map(|&i| ranks[i]).collect();
-            Response::Positions(
-                perm.iter()
-                    .map(|&i| given.get(i).copied().flatten())
-                    .collect(),
-            )
+            // Entries beyond the items (a malformed response) stay where they are.
+            let rows = perm.iter().map(|&i| given.get(i).copied().flatten());
+            Response::Positions(rows.chain(given.iter().skip(perm.len()).copied()).collect())
         }
         (
             DrawnKind::Match {
@@ -144,11 +142,10 @@ fn reordered(q: &DrawnQuestion, r: &Response, order: &[usize]) -> (DrawnQuestion
             *lefts = rows.iter().map(|&i| lefts[i].clone()).collect();
             *rights = options.iter().map(|&i| rights[i].clone()).collect();
             *matches = rows.iter().map(|&i| to_new[matches[i]]).collect();
-            Response::Pairs(
-                rows.iter()
-                    .map(|&i| given.get(i).copied().flatten().map(|g| remap(&to_new, g)))
-                    .collect(),
-            )
+            let moved = |g: Option<usize>| g.map(|g| remap(&to_new, g));
+            let given_rows = rows.iter().map(|&i| moved(given.get(i).copied().flatten()));
+            let beyond = given.iter().skip(rows.len()).map(|&g| moved(g));
+            Response::Pairs(given_rows.chain(beyond).collect())
         }
         (_, r) => r.clone(),
     };
