@@ -104,12 +104,8 @@ fn read_lesson(
         sections,
         timeline,
         quiz,
-        content_hash: hex(&Sha256::digest(source.as_bytes())),
+        content_hash: crate::hex(&Sha256::digest(source.as_bytes())),
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn checked_id(

@@ -6,11 +6,10 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -68,14 +67,17 @@ impl RateLimiter {
     }
 }
 
-/// Middleware: answers 408 with our page when a request takes longer than the configured
-/// limit ([`REQUEST_TIMEOUT`] by default).
-pub async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The response, or our 408 page when it takes longer than the configured limit
+/// ([`REQUEST_TIMEOUT`] by default).
+pub async fn within_time_limit(
+    state: &AppState,
+    response: impl std::future::Future<Output = Response>,
+) -> Response {
     let limit = match state.config.request_timeout {
         d if d.is_zero() => REQUEST_TIMEOUT,
         d => d,
     };
-    match tokio::time::timeout(limit, next.run(request)).await {
+    match tokio::time::timeout(limit, response).await {
         Ok(response) => response,
         Err(_) => error_page(
             StatusCode::REQUEST_TIMEOUT,
@@ -85,10 +87,9 @@ pub async fn time_limit(State(state): State<AppState>, request: Request, next: N
     }
 }
 
-/// Middleware: an error response that is not one of our HTML pages (a framework rejection)
-/// is replaced by our page for its status, so no internal message reaches the client.
-pub async fn own_error_pages(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// An error response that is not one of our HTML pages (a framework rejection) is replaced by
+/// our page for its status, so no internal message reaches the client.
+pub fn own_error_page(response: Response) -> Response {
     let status = response.status();
     let is_ours = response
         .headers()

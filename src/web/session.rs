@@ -29,17 +29,21 @@ pub struct Session {
 
 /// The server key and what is derived from it.
 pub struct Keys {
-    key: [u8; 32],
+    /// HMAC-SHA256 already keyed with the server key: cloning it skips hashing the key pads
+    /// again on every request.
+    mac: Hmac<Sha256>,
 }
 
 impl Keys {
     pub fn new(key: [u8; 32]) -> Keys {
-        Keys { key }
+        Keys {
+            mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("any key length"),
+        }
     }
 
     /// Hex HMAC-SHA256 of `purpose` and `value` under the server key.
     pub fn sign(&self, purpose: &str, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("any key length");
+        let mut mac = self.mac.clone();
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -54,10 +58,7 @@ impl Keys {
     }
 }
 
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::hex;
 
 /// 128 random bits as 32 hex characters: session ids and attempt tokens.
 pub fn random_token() -> String {

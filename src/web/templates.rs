@@ -42,7 +42,7 @@ pub struct QuizPage<'a> {
     pub facts: QuizFacts,
     /// "Submit by 14:05 UTC", when there is a time limit.
     pub deadline: Option<String>,
-    pub questions: Vec<QuestionView>,
+    pub questions: Vec<QuestionView<'a>>,
     /// Problems not tied to one question (unknown fields).
     pub form_problems: Vec<String>,
     pub has_problems: bool,

@@ -6,45 +6,61 @@ use crate::quiz::form::FormProblem;
 use crate::quiz::{DrawnKind, DrawnQuestion, Response, field_name};
 use crate::store::Submission;
 
-/// A radio button or checkbox.
-pub struct OptionView {
-    pub id: String,
-    pub value: String,
-    pub label: String,
+/// A radio button or checkbox; the template numbers it (its value is its index).
+pub struct OptionView<'a> {
+    pub label: &'a str,
     pub checked: bool,
 }
 
-/// A `<select>` of an order or match question.
-pub struct SelectView {
-    pub id: String,
+/// A `<select>` of an order or match question; `name` is also its id.
+pub struct SelectView<'a> {
     pub name: String,
-    pub label: String,
-    /// `(value, text, selected)`.
-    pub options: Vec<(String, String, bool)>,
+    pub label: &'a str,
+    pub options: Vec<SelectOption<'a>>,
 }
 
-/// One question of the quiz form.
-pub struct QuestionView {
+/// One `<option>`: an order question's position (`text` is `None`: the position is shown) or a
+/// match question's right side.
+pub struct SelectOption<'a> {
+    pub value: usize,
+    pub text: Option<&'a str>,
+    pub selected: bool,
+}
+
+/// One question of the quiz form. Borrows from the attempt: a page of fifty questions would
+/// otherwise copy every prompt and choice once more per request.
+pub struct QuestionView<'a> {
     pub number: usize,
-    pub prompt: String,
+    pub prompt: &'a str,
     pub points: String,
     /// `radio`, `checkbox`, `text`, `number` or `select`.
     pub control: &'static str,
     /// A hint under the legend, e.g. "Choose all that apply."
     pub hint: &'static str,
     pub field: String,
-    pub input_id: String,
-    pub options: Vec<OptionView>,
-    pub text: String,
-    pub unit: Option<String>,
-    pub selects: Vec<SelectView>,
-    pub problems: Vec<String>,
+    pub options: Vec<OptionView<'a>>,
+    pub text: &'a str,
+    pub unit: Option<&'a str>,
+    pub selects: Vec<SelectView<'a>>,
+    pub problems: Vec<&'a str>,
 }
 
 /// Formats points without a pointless `.0` (`1`, `0.5`, `2.25`).
 pub fn format_points(points: f64) -> String {
-    let rounded = (points * 100.0).round() / 100.0;
-    let s = format!("{rounded:.2}");
+    let hundredths = (points * 100.0).round();
+    // Integer arithmetic for every value a page shows: float formatting with a precision cost
+    // a tenth of a quiz page's render time.
+    if hundredths.abs() < 1e15 {
+        let h = hundredths as i64;
+        let sign = if h < 0 { "-" } else { "" };
+        let (whole, cents) = (h.unsigned_abs() / 100, h.unsigned_abs() % 100);
+        return match cents {
+            0 => format!("{sign}{whole}"),
+            c if c % 10 == 0 => format!("{sign}{whole}.{}", c / 10),
+            c => format!("{sign}{whole}.{c:02}"),
+        };
+    }
+    let s = format!("{:.2}", hundredths / 100.0);
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
@@ -59,59 +75,61 @@ pub fn points_label(points: f64) -> String {
 }
 
 /// The quiz form's questions, filled in with `responses` and annotated with `problems`.
-pub fn quiz_questions(
-    questions: &[DrawnQuestion],
-    responses: &[Response],
-    problems: &[FormProblem],
-) -> Vec<QuestionView> {
+pub fn quiz_questions<'a>(
+    questions: &'a [DrawnQuestion],
+    responses: &'a [Response],
+    problems: &'a [FormProblem],
+) -> Vec<QuestionView<'a>> {
     questions
         .iter()
         .enumerate()
         .map(|(i, q)| {
-            let response = responses
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| Response::unanswered(q));
-            let field = field_name(i, None);
-            let option = |j: usize, label: &str, checked: bool| OptionView {
-                id: format!("{field}-o{}", j + 1),
-                value: j.to_string(),
-                label: label.to_string(),
-                checked,
+            let unanswered = Response::unanswered(q);
+            let response = responses.get(i).unwrap_or(&unanswered);
+            // The only part of a response the view borrows; an unanswered one has none.
+            let given_text: &'a str = match responses.get(i) {
+                Some(Response::Text(text)) => text,
+                _ => "",
             };
             let mut view = QuestionView {
                 number: i + 1,
-                prompt: q.prompt.clone(),
+                prompt: &q.prompt,
                 points: points_label(q.points),
                 control: "radio",
                 hint: "",
-                input_id: format!("{field}-input"),
-                field: field.clone(),
+                field: field_name(i, None),
                 options: Vec::new(),
-                text: String::new(),
+                text: "",
                 unit: None,
                 selects: Vec::new(),
                 problems: problems
                     .iter()
                     .filter(|p| p.question == Some(i))
-                    .map(|p| p.message.clone())
+                    .map(|p| p.message.as_str())
                     .collect(),
             };
-            match (&q.kind, &response) {
+            match (&q.kind, response) {
                 (DrawnKind::Single { choices }, Response::Choice(picked)) => {
                     view.hint = "Choose one.";
                     view.options = choices
                         .iter()
                         .enumerate()
-                        .map(|(j, c)| option(j, &c.text, *picked == Some(j)))
+                        .map(|(j, c)| OptionView {
+                            label: &c.text,
+                            checked: *picked == Some(j),
+                        })
                         .collect();
                 }
                 (DrawnKind::TrueFalse { .. }, Response::Choice(picked)) => {
                     view.hint = "Choose one.";
-                    view.options = vec![
-                        option(0, "True", *picked == Some(0)),
-                        option(1, "False", *picked == Some(1)),
-                    ];
+                    view.options = ["True", "False"]
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, label)| OptionView {
+                            label,
+                            checked: *picked == Some(j),
+                        })
+                        .collect();
                 }
                 (DrawnKind::Multiple { choices }, Response::Choices(picked)) => {
                     view.control = "checkbox";
@@ -119,19 +137,22 @@ pub fn quiz_questions(
                     view.options = choices
                         .iter()
                         .enumerate()
-                        .map(|(j, c)| option(j, &c.text, picked.contains(&j)))
+                        .map(|(j, c)| OptionView {
+                            label: &c.text,
+                            checked: picked.contains(&j),
+                        })
                         .collect();
                 }
-                (DrawnKind::Short { .. }, Response::Text(text)) => {
+                (DrawnKind::Short { .. }, Response::Text(_)) => {
                     view.control = "text";
                     view.hint = "Type a short answer.";
-                    view.text = text.clone();
+                    view.text = given_text;
                 }
-                (DrawnKind::Number { unit, .. }, Response::Text(text)) => {
+                (DrawnKind::Number { unit, .. }, Response::Text(_)) => {
                     view.control = "number";
                     view.hint = "Type a number.";
-                    view.text = text.clone();
-                    view.unit = unit.clone();
+                    view.text = given_text;
+                    view.unit = unit.as_deref();
                 }
                 (DrawnKind::Order { items, .. }, Response::Positions(given)) => {
                     view.control = "select";
@@ -140,16 +161,13 @@ pub fn quiz_questions(
                         .iter()
                         .enumerate()
                         .map(|(k, item)| SelectView {
-                            id: format!("{field}-{}", k + 1),
                             name: field_name(i, Some(k)),
-                            label: item.clone(),
+                            label: item,
                             options: (0..items.len())
-                                .map(|p| {
-                                    (
-                                        (p + 1).to_string(),
-                                        (p + 1).to_string(),
-                                        given.get(k) == Some(&Some(p)),
-                                    )
+                                .map(|p| SelectOption {
+                                    value: p + 1,
+                                    text: None,
+                                    selected: given.get(k) == Some(&Some(p)),
                                 })
                                 .collect(),
                         })
@@ -162,14 +180,15 @@ pub fn quiz_questions(
                         .iter()
                         .enumerate()
                         .map(|(k, left)| SelectView {
-                            id: format!("{field}-{}", k + 1),
                             name: field_name(i, Some(k)),
-                            label: left.clone(),
+                            label: left,
                             options: rights
                                 .iter()
                                 .enumerate()
-                                .map(|(r, right)| {
-                                    (r.to_string(), right.clone(), given.get(k) == Some(&Some(r)))
+                                .map(|(r, right)| SelectOption {
+                                    value: r,
+                                    text: Some(right),
+                                    selected: given.get(k) == Some(&Some(r)),
                                 })
                                 .collect(),
                         })
@@ -376,5 +395,33 @@ fn format_number(n: f64) -> String {
         format!("{}", n as i64)
     } else {
         format!("{n}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_are_shown_to_two_decimals_without_trailing_zeros() {
+        for (points, shown) in [
+            (0.0, "0"),
+            (1.0, "1"),
+            (10.0, "10"),
+            (0.5, "0.5"),
+            (2.25, "2.25"),
+            (7.499, "7.5"),
+            (1.005, "1"), // 1.005 is 1.00499… in binary
+            (1.006, "1.01"),
+            (0.05, "0.05"),
+            (100.1, "100.1"),
+            (62.5, "62.5"),
+            (-0.5, "-0.5"),
+            (1e300, &format!("{:.0}", 1e300)),
+        ] {
+            assert_eq!(format_points(points), shown, "{points}");
+        }
+        assert_eq!(points_label(1.0), "1 point");
+        assert_eq!(points_label(1.5), "1.5 points");
     }
 }
