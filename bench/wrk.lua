@@ -17,8 +17,9 @@ local threads = {}
 wrk.headers["Cookie"] = "lectern_session=" .. cookie
 
 local paths, bodies = {}, {}
-local used = 0
-local exhausted = 0
+-- Globals, not locals: done() reads them from each thread with thread:get().
+used = 0
+exhausted = 0
 
 function setup(thread)
   table.insert(threads, thread)

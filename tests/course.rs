@@ -48,7 +48,7 @@ fn every_lesson_has_sources_a_timeline_and_sections_of_reading_length() {
         assert!(lesson.timeline.len() >= 4, "{id}: timeline");
         assert!((3..=6).contains(&lesson.sections.len()), "{id}: sections");
         for section in &lesson.sections {
-            let words = section.body_markdown.split_whitespace().count();
+            let words = text_of(&section.body_html).split_whitespace().count();
             assert!(
                 (150..=400).contains(&words),
                 "{id}#{}: {words} words",
@@ -124,7 +124,7 @@ fn the_course_names_places_by_both_sides_names() {
     let text: String = catalog
         .lessons()
         .iter()
-        .flat_map(|l| l.sections.iter().map(|s| s.body_markdown.clone()))
+        .flat_map(|l| l.sections.iter().map(|s| text_of(&s.body_html)))
         .collect();
     for (a, b) in [("Stepanakert", "Khankendi"), ("Shusha", "Shushi")] {
         assert!(text.contains(a) && text.contains(b), "{a}/{b}");
@@ -137,4 +137,13 @@ fn the_course_names_places_by_both_sides_names() {
     ] {
         assert!(!text.contains(wrong), "{wrong}");
     }
+}
+
+/// The text of a rendered section, without its tags.
+fn text_of(html: &str) -> String {
+    scraper::Html::parse_fragment(html)
+        .root_element()
+        .text()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

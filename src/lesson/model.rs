@@ -42,8 +42,6 @@ pub struct Source {
 pub struct Section {
     pub id: String,
     pub heading: String,
-    /// The author's Markdown, kept for word counts and previews.
-    pub body_markdown: String,
     /// Rendered and sanitised once at load time.
     pub body_html: String,
 }

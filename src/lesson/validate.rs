@@ -200,7 +200,6 @@ fn read_sections(top: &Fields<'_, '_>, problems: &mut Problems<'_>) -> (Vec<Sect
                 id,
                 heading: heading.0,
                 body_html: render_markdown(&body.0),
-                body_markdown: body.0,
             });
         }
     }

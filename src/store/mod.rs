@@ -132,6 +132,9 @@ impl AttemptRow {
     }
 }
 
+/// Told the outcome of a [`Store::submit_then`].
+pub type SubmitDone = Box<dyn FnOnce(Result<bool, StoreError>) + Send>;
+
 /// Where attempts live. Calls block: the web layer runs them on the blocking pool.
 pub trait Store: Send + Sync + 'static {
     /// The server's secret key, created on first use and kept across restarts.
@@ -148,6 +151,17 @@ pub trait Store: Send + Sync + 'static {
     /// Records the submission if the attempt has none yet; `Ok(false)` when it was already
     /// graded (the stored grade stands). Durable when it returns.
     fn submit(&self, token: &str, submission: &Submission) -> Result<bool, StoreError>;
+    /// [`Store::submit`], with the outcome handed to `done` once it is durable. A backend that
+    /// commits in batches returns at once and calls `done` from its writer, so no caller's
+    /// thread sits waiting for the commit; the default runs `submit` and calls `done` itself.
+    fn submit_then(&self, token: &str, submission: Submission, done: SubmitDone) {
+        done(self.submit(token, &submission));
+    }
+    /// Whether [`Store::submit_then`] only queues the write and never blocks, so it may be
+    /// called from an async task directly.
+    fn queues_submissions(&self) -> bool {
+        false
+    }
     /// How many attempts this session has started on this lesson.
     fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError>;
     /// How many attempts this session started at or after `since_ms` and has not submitted,

@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{Attempt, AttemptRow, NewAttempt, Store, StoreError, Submission};
+use super::{Attempt, AttemptRow, NewAttempt, Store, StoreError, Submission, SubmitDone};
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
@@ -119,17 +119,34 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = mpsc::sync_channel(1);
+        self.write_then(
+            work,
+            Box::new(move |result| {
+                // The caller may have gone away (its request was cancelled): nothing to tell.
+                let _ = reply.send(result);
+            }),
+        );
+        answer.recv().map_err(|_| writer_stopped())?
+    }
+
+    /// Queues `work` for the writer's next transaction and returns at once; `done` gets the
+    /// outcome once that transaction is committed (or has failed).
+    fn write_then<T, F>(&self, work: F, done: Box<dyn FnOnce(Result<T, StoreError>) + Send>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let job = Box::new(Job {
             work: Some(work),
             result: None,
-            reply,
+            done,
         });
-        self.writes
-            .as_ref()
-            .ok_or_else(writer_stopped)?
-            .send(job)
-            .map_err(|_| writer_stopped())?;
-        answer.recv().map_err(|_| writer_stopped())?
+        let Some(writes) = self.writes.as_ref() else {
+            return (job.done)(Err(writer_stopped()));
+        };
+        if let Err(mpsc::SendError(job)) = writes.send(job) {
+            job.finish(Err(&writer_stopped()));
+        }
     }
 
     /// Runs `work` on a read connection (on the writer for an in-memory database).
@@ -169,7 +186,7 @@ trait WriteJob: Send {
 struct Job<T, F> {
     work: Option<F>,
     result: Option<Result<T, StoreError>>,
-    reply: mpsc::SyncSender<Result<T, StoreError>>,
+    done: Box<dyn FnOnce(Result<T, StoreError>) + Send>,
 }
 
 impl<T, F> WriteJob for Job<T, F>
@@ -189,8 +206,7 @@ where
             Err(e) => Err(copy_error(e)),
             Ok(()) => self.result.unwrap_or_else(|| Err(writer_stopped())),
         };
-        // The caller may have gone away (its request was cancelled): nothing to tell then.
-        let _ = self.reply.send(answer);
+        (self.done)(answer);
     }
 }
 
@@ -446,11 +462,31 @@ impl Store for SqliteStore {
     }
 
     fn submit(&self, token: &str, s: &Submission) -> Result<bool, StoreError> {
-        let responses = serde_json::to_string(&s.responses)?;
-        let points = serde_json::to_string(&s.points)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.submit_then(
+            token,
+            s.clone(),
+            Box::new(move |result| {
+                let _ = reply.send(result);
+            }),
+        );
+        answer.recv().map_err(|_| writer_stopped())?
+    }
+
+    fn queues_submissions(&self) -> bool {
+        true
+    }
+
+    fn submit_then(&self, token: &str, s: Submission, done: SubmitDone) {
+        let encoded = serde_json::to_string(&s.responses)
+            .and_then(|responses| Ok((responses, serde_json::to_string(&s.points)?)));
+        let (responses, points) = match encoded {
+            Ok(encoded) => encoded,
+            Err(e) => return done(Err(e.into())),
+        };
         let (token, submitted_ms, earned, late) =
             (token.to_string(), s.submitted_ms, s.score.earned, s.late);
-        self.write(move |conn| {
+        let work = move |conn: &Connection| {
             // The condition makes grading happen once, whatever races with it.
             let changed = conn
                 .prepare_cached(
@@ -459,7 +495,8 @@ impl Store for SqliteStore {
                 )?
                 .execute(params![token, submitted_ms, responses, points, earned, late])?;
             Ok(changed == 1)
-        })
+        };
+        self.write_then(work, done);
     }
 
     fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError> {

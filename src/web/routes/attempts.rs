@@ -235,9 +235,7 @@ async fn submit(
         score,
         late,
     };
-    state
-        .with_store(move |s| s.submit(&token, &submission))
-        .await?;
+    state.submit(token, submission).await?;
     Ok(redirect)
 }
 
