@@ -544,6 +544,9 @@ impl Store for FaultyStore {
     fn attempt(&self, token: &str) -> Result<Option<Attempt>, StoreError> {
         self.inner.attempt(token)
     }
+    fn is_submitted(&self, token: &str) -> Result<Option<bool>, StoreError> {
+        self.inner.is_submitted(token)
+    }
     fn submit(&self, token: &str, submission: &Submission) -> Result<bool, StoreError> {
         self.check()?;
         self.inner.submit(token, submission)

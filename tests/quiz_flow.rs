@@ -157,6 +157,11 @@ async fn two_attempts_differ_and_one_attempt_renders_identically_twice() {
         a, again,
         "reloading shows the same questions in the same order"
     );
+    // The form kept since the start is exactly what rendering it from the store gives.
+    let token = first.trim_start_matches("/attempts/");
+    assert!(app.state.quiz_pages.bytes() > 0);
+    app.state.quiz_pages.remove(token);
+    assert_eq!(student.get(&first).await.body, a);
     let strip = |s: &str| s.replace(&first, "").replace(&second, "");
     assert_ne!(strip(&a), strip(&b), "different seeds shuffle differently");
 }
@@ -381,4 +386,35 @@ async fn retrying_missed_questions_draws_only_those() {
         )
         .await;
     assert_eq!(score(&student.get(retry.location()).await), (10.0, 10.0));
+}
+
+#[tokio::test]
+async fn an_attempt_graded_elsewhere_shows_its_result_not_the_kept_form() {
+    let app = app();
+    let mut student = app.browser();
+    let attempt = student.start_quiz("all-kinds").await;
+    let quiz = student.get(&attempt).await;
+    assert!(quiz.body.contains("Submit answers"));
+
+    // Another instance on the same database grades it (here: straight through the store).
+    let token = attempt.trim_start_matches("/attempts/").to_string();
+    let stored = app.state.store.attempt(&token).unwrap().unwrap();
+    let questions = &stored.attempt.questions;
+    let responses: Vec<_> = questions
+        .iter()
+        .map(lectern::quiz::Response::unanswered)
+        .collect();
+    let (points, score_) = lectern::quiz::grade_attempt(questions, &responses);
+    let graded = lectern::store::Submission {
+        submitted_ms: 1,
+        responses,
+        points,
+        score: score_,
+        late: false,
+    };
+    assert!(app.state.store.submit(&token, &graded).unwrap());
+
+    let result = student.get(&attempt).await;
+    assert!(!result.body.contains("Submit answers"), "{}", result.body);
+    assert_eq!(score(&result), (0.0, 10.0));
 }

@@ -148,6 +148,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// The attempt with this token.
     fn attempt(&self, token: &str) -> Result<Option<Attempt>, StoreError>;
+    /// Whether the attempt with this token has been submitted (`None`: there is none).
+    fn is_submitted(&self, token: &str) -> Result<Option<bool>, StoreError>;
+    /// Whether reads take a few microseconds and never wait for a writer or the network, so
+    /// they may run on an async task rather than the blocking pool.
+    fn reads_are_quick(&self) -> bool {
+        false
+    }
     /// Records the submission if the attempt has none yet; `Ok(false)` when it was already
     /// graded (the stored grade stands). Durable when it returns.
     fn submit(&self, token: &str, submission: &Submission) -> Result<bool, StoreError>;

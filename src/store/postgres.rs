@@ -67,6 +67,7 @@ mod sql {
     /// the condition on the committed row and matches nothing.
     pub const SUBMIT: &str = "UPDATE attempts SET submitted_ms = $2, responses = $3, \
          points = $4, earned = $5, late = $6 WHERE token = $1 AND submitted_ms IS NULL";
+    pub const IS_SUBMITTED: &str = "SELECT submitted_ms IS NOT NULL FROM attempts WHERE token = $1";
     pub const COUNT: &str =
         "SELECT COUNT(*) FROM attempts WHERE session_id = $1 AND lesson_id = $2";
     pub const OPEN: &str = "SELECT COUNT(*) FROM attempts \
@@ -310,6 +311,16 @@ impl Store for PostgresStore {
             conn.client
                 .query_opt(&select, &[&token])?
                 .map(|row| attempt_from_row(&row))
+                .transpose()
+        })
+    }
+
+    fn is_submitted(&self, token: &str) -> Result<Option<bool>, StoreError> {
+        self.with_conn(|conn| {
+            let select = conn.prepared(sql::IS_SUBMITTED)?;
+            conn.client
+                .query_opt(&select, &[&token])?
+                .map(|row| column(&row, 0))
                 .transpose()
         })
     }

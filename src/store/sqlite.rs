@@ -461,6 +461,22 @@ impl Store for SqliteStore {
         })
     }
 
+    fn is_submitted(&self, token: &str) -> Result<Option<bool>, StoreError> {
+        let token = token.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT submitted_ms IS NOT NULL FROM attempts WHERE token = ?1")?
+                .query_row(params![token], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn reads_are_quick(&self) -> bool {
+        // A file database reads on its own connections (WAL: never behind the writer); an
+        // in-memory one reads through the writer thread.
+        matches!(self.readers, Readers::Pool(_))
+    }
+
     fn submit(&self, token: &str, s: &Submission) -> Result<bool, StoreError> {
         let (reply, answer) = mpsc::sync_channel(1);
         self.submit_then(

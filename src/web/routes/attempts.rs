@@ -95,9 +95,18 @@ async fn start_attempt(
     };
     let max = quiz.max_attempts;
     let token = attempt.token.clone();
+    // Rendered now, so the GET that follows the redirect needs no decoding or rendering.
+    let drawn = Attempt {
+        attempt,
+        submission: None,
+    };
+    let form = render_quiz(&drawn, &[], &[], session)?;
     let created = state
-        .with_store(move |s| s.create_attempt(&attempt, max))
+        .with_store(move |s| s.create_attempt(&drawn.attempt, max))
         .await?;
+    if created {
+        state.quiz_pages.insert(&token, &session.id, form.into());
+    }
     if !created {
         return Err(AppError::NotAllowed(format!(
             "You have used all {} attempts allowed on this quiz.",
@@ -129,10 +138,27 @@ async fn show(
     Segment(token): Segment,
     session: Session,
 ) -> Result<Response, AppError> {
+    if let Some(page) = state.quiz_pages.get(&token, &session.id) {
+        // The form is kept; whether the attempt is still open is always the store's word.
+        let asked = token.clone();
+        match state
+            .with_quick_read(move |s| s.is_submitted(&asked))
+            .await?
+        {
+            Some(false) => return Ok(Html(page).into_response()),
+            _ => state.quiz_pages.remove(&token),
+        }
+    }
     let attempt = owned_attempt(&state, &token, &session).await?;
     let page = match &attempt.submission {
         Some(submission) => render_result(&attempt, submission, &session)?,
-        None => render_quiz(&attempt, &[], &[], &session)?,
+        None => {
+            let page = render_quiz(&attempt, &[], &[], &session)?;
+            state
+                .quiz_pages
+                .insert(&token, &session.id, page.clone().into());
+            page
+        }
     };
     Ok(Html(page).into_response())
 }
@@ -235,7 +261,8 @@ async fn submit(
         score,
         late,
     };
-    state.submit(token, submission).await?;
+    state.submit(token.clone(), submission).await?;
+    state.quiz_pages.remove(&token);
     Ok(redirect)
 }
 
