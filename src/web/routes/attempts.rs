@@ -45,7 +45,7 @@ async fn owned_attempt(
         return Err(AppError::NotFound);
     }
     let token = token.to_string();
-    let attempt = state.with_store(move |s| s.attempt(&token)).await?;
+    let attempt = state.with_quick_read(move |s| s.attempt(&token)).await?;
     attempt
         .filter(|a| a.attempt.session_id == session.id)
         .ok_or(AppError::NotFound)
