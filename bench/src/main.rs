@@ -1,12 +1,15 @@
-//! `lectern-bench`: the helper `bench/run` uses to prepare and check a benchmark.
+//! `lectern-bench`: the helper `bench/run` and `bench/pg` use to prepare and check a benchmark.
+//!
+//! DB is what `lectern serve --db` takes: a SQLite file or a `postgres://` URL.
 //!
 //! - `generate DIR COUNT`: writes COUNT valid lesson files (`gen-0000.toml`, ...) into DIR.
-//! - `seed DB LESSONS LESSON_ID COUNT OUT`: opens (creating) the database, starts one browser
-//!   session, draws COUNT + 1 unsubmitted attempts of LESSON_ID for it through the real
-//!   `Store`, and writes OUT for the wrk scripts: the session cookie, then the quiz-page
+//! - `seed DB LESSONS LESSON_ID COUNT OUT`: opens (creating or migrating) the database, starts
+//!   one browser session, draws COUNT + 1 unsubmitted attempts of LESSON_ID for it through the
+//!   real `Store`, and writes OUT for the wrk scripts: the session cookie, then the quiz-page
 //!   attempt, then one `token body` line per attempt to submit (a filled-in answer form with
 //!   the session's CSRF token; half the questions answered right).
-//! - `count DB`: prints how many attempts are submitted, read straight from the file.
+//! - `count DB`: prints how many attempts are submitted, read with a plain connection (a
+//!   read-only SQLite connection, or a PostgreSQL client), not through lectern's store.
 
 #[path = "fixtures.rs"]
 mod fixtures;
@@ -14,12 +17,13 @@ mod fixtures;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lectern::catalog::Catalog;
 use lectern::quiz::draw_attempt;
-use lectern::store::{NewAttempt, SqliteStore, Store};
+use lectern::store::{Location, NewAttempt};
 use lectern::web::session::{Keys, random_token};
 
 fn main() -> ExitCode {
@@ -28,13 +32,13 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["generate", dir, count] => generate_lessons(Path::new(dir), count.parse().unwrap_or(0)),
         ["seed", db, lessons, lesson, count, out] => seed(
-            Path::new(db),
+            db,
             Path::new(lessons),
             lesson,
             count.parse().unwrap_or(0),
             Path::new(out),
         ),
-        ["count", db] => count(Path::new(db)),
+        ["count", db] => count(db),
         _ => Err("usage: lectern-bench generate DIR COUNT | seed DB LESSONS LESSON_ID COUNT OUT | count DB".into()),
     };
     match result {
@@ -59,14 +63,14 @@ fn generate_lessons(dir: &Path, count: usize) -> Result<()> {
     Ok(())
 }
 
-fn seed(db: &Path, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> Result<()> {
+fn seed(db: &str, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> Result<()> {
     let catalog = Catalog::load(lessons)?;
     let lesson = catalog
         .lesson(lesson_id)
         .ok_or_else(|| format!("no lesson `{lesson_id}` in {}", lessons.display()))?
         .clone();
     let quiz = lesson.quiz.clone().ok_or("that lesson has no quiz")?;
-    let store = Arc::new(SqliteStore::open(db)?);
+    let store = Location::from_str(db)?.open()?;
     let keys = Keys::new(store.server_key()?);
     let session = random_token();
     let csrf = keys.sign("csrf", &session);
@@ -133,14 +137,17 @@ fn seed(db: &Path, lessons: &Path, lesson_id: &str, count: usize, out: &Path) ->
 }
 
 /// Counts submitted attempts with a plain connection, independently of lectern's store code.
-fn count(db: &Path) -> Result<()> {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let submitted: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM attempts WHERE submitted_ms IS NOT NULL",
-        [],
-        |r| r.get(0),
-    )?;
+fn count(db: &str) -> Result<()> {
+    const SUBMITTED: &str = "SELECT COUNT(*) FROM attempts WHERE submitted_ms IS NOT NULL";
+    let submitted: i64 = match Location::from_str(db)? {
+        Location::Sqlite(path) => {
+            rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?
+                .query_row(SUBMITTED, [], |r| r.get(0))?
+        }
+        Location::Postgres(url) => postgres::Client::connect(&url, postgres::NoTls)?
+            .query_one(SUBMITTED, &[])?
+            .get(0),
+    };
     println!("{submitted}");
     Ok(())
 }
