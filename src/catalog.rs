@@ -63,21 +63,10 @@ impl Catalog {
     /// Loads again; a file that is now invalid keeps the lesson it had in `previous`, and a
     /// file that has not changed keeps its lesson without being validated again.
     pub fn reload(path: &Path, previous: &Catalog) -> io::Result<Catalog> {
-        let mut sources = Vec::new();
-        for file in lesson_files(path)? {
-            let source = std::fs::read_to_string(&file)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
-            let hash = source_hash(&source);
-            let unchanged = previous
-                .files
-                .get(&file)
-                .filter(|s| s.source_hash == hash)
-                .and_then(|s| s.validated.clone());
-            sources.push((file, source, hash, unchanged));
-        }
-        let results = validate_all(&sources);
+        let paths = lesson_files(path)?;
+        let results = validate_all(&paths, previous)?;
         let mut files = BTreeMap::new();
-        for ((file, _, source_hash, _), result) in sources.into_iter().zip(results) {
+        for (file, (source_hash, result)) in paths.into_iter().zip(results) {
             let state = match result {
                 Ok(lesson) => FileState {
                     lesson: Some(lesson.clone()),
@@ -189,28 +178,46 @@ fn source_hash(source: &str) -> u64 {
     hasher.finish()
 }
 
-/// Validates every source that has no unchanged lesson yet, spread over the machine's cores
-/// (a course of a thousand lessons loads in a fraction of the time on one).
-fn validate_all(sources: &[(PathBuf, String, u64, Option<Arc<Lesson>>)]) -> Vec<Validated> {
-    let validate = |(file, source, _, unchanged): &(PathBuf, String, u64, Option<Arc<Lesson>>)| {
-        if let Some(lesson) = unchanged {
-            return Ok(lesson.clone());
-        }
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        validate_lesson(source, &stem).map(Arc::new)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || sources.len() < 8 {
-        return sources.iter().map(validate).collect();
+/// Reads and validates one file, or takes its lesson from `previous` when the file has not
+/// changed; returns the source's hash with the outcome.
+fn validate_file(file: &Path, previous: &Catalog) -> io::Result<(u64, Validated)> {
+    let source = std::fs::read_to_string(file)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
+    let hash = source_hash(&source);
+    let unchanged = previous
+        .files
+        .get(file)
+        .filter(|s| s.source_hash == hash)
+        .and_then(|s| s.validated.clone());
+    if let Some(lesson) = unchanged {
+        return Ok((hash, Ok(lesson)));
     }
-    let chunk = sources.len().div_ceil(threads);
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((hash, validate_lesson(&source, &stem).map(Arc::new)))
+}
+
+/// Validates every file, spread over the machine's cores (a course of a thousand lessons
+/// loads in a fraction of the time on one). Each worker reads a file only when it gets to
+/// it, so the sources are never all in memory at once.
+fn validate_all(files: &[PathBuf], previous: &Catalog) -> io::Result<Vec<(u64, Validated)>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || files.len() < 8 {
+        return files.iter().map(|f| validate_file(f, previous)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = sources
+        let workers: Vec<_> = files
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(validate).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| validate_file(f, previous))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         workers
             .into_iter()

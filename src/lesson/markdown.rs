@@ -25,7 +25,10 @@ pub fn render_markdown(markdown: &str) -> String {
     });
     let mut unsafe_html = String::new();
     html::push_html(&mut unsafe_html, events);
-    SANITIZER.clean(&unsafe_html).to_string()
+    // Exactly sized: a course of a thousand lessons keeps every section for its lifetime.
+    let mut html = SANITIZER.clean(&unsafe_html).to_string();
+    html.shrink_to_fit();
+    html
 }
 
 /// Built once: a default `ammonia::Builder` allocates its tag and attribute sets afresh,
