@@ -226,7 +226,11 @@ async fn statistics_need_five_attempts() {
     let stats = educator.get("/educator/lessons/all-kinds").await;
     assert!(stats.body.contains("not enough data"));
     assert!(!stats.body.contains("1.00"));
-    assert!(stats.body.contains("1 attempt started, 1 submitted"), "{}", stats.body);
+    assert!(
+        stats.body.contains("1 attempt started, 1 submitted"),
+        "{}",
+        stats.body
+    );
 }
 
 #[tokio::test]
