@@ -317,7 +317,7 @@ async fn a_late_submission_counts_as_unanswered_and_says_so() {
     let mut student = app.browser();
     let attempt = student.start_quiz("timed").await;
     let quiz = student.get(&attempt).await;
-    assert!(quiz.body.contains("Time limit: 1 minutes"));
+    assert!(quiz.body.contains("Time limit: 1 minute."));
     let fields = fill_quiz(&quiz, &app.lesson("timed"), Answers::AllRight);
     app.state.advance_clock(2 * 60_000);
     student.post(&attempt, &fields).await;
