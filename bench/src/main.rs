@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lectern::catalog::Catalog;
-use lectern::quiz::draw_attempt;
 use lectern::store::{Location, NewAttempt};
 use lectern::web::session::{Keys, random_token};
 
@@ -69,7 +68,9 @@ fn seed(db: &str, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> 
         .lesson(lesson_id)
         .ok_or_else(|| format!("no lesson `{lesson_id}` in {}", lessons.display()))?
         .clone();
-    let quiz = lesson.quiz.clone().ok_or("that lesson has no quiz")?;
+    if lesson.quiz.is_none() {
+        return Err("that lesson has no quiz".into());
+    }
     let store = Location::from_str(db)?.open()?;
     let keys = Keys::new(store.server_key()?);
     let session = random_token();
@@ -80,11 +81,10 @@ fn seed(db: &str, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> 
     let next = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..16)
         .map(|_| {
-            let (store, next, lesson, quiz, session, csrf) = (
+            let (store, next, lesson, session, csrf) = (
                 store.clone(),
                 next.clone(),
                 lesson.clone(),
-                quiz.clone(),
                 session.clone(),
                 csrf.clone(),
             );
@@ -95,23 +95,19 @@ fn seed(db: &str, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> 
                     if i >= total {
                         return Ok(made);
                     }
-                    let seed: u64 = rand::random();
-                    let questions = draw_attempt(&quiz, seed, None);
-                    let body = fixtures::answer_form(&questions, &csrf);
-                    let attempt = NewAttempt {
-                        token: random_token(),
-                        lesson_id: lesson.id.clone(),
-                        lesson_hash: lesson.content_hash.clone(),
-                        lesson_title: lesson.title.clone(),
-                        pass_percent: quiz.pass_percent,
-                        session_id: session.clone(),
-                        seed,
-                        questions,
-                        started_ms: std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)?
-                            .as_millis() as i64,
-                        deadline_ms: None,
-                    };
+                    let started_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)?
+                        .as_millis() as i64;
+                    let attempt = NewAttempt::draw(
+                        &lesson,
+                        &session,
+                        random_token(),
+                        rand::random(),
+                        started_ms,
+                        None,
+                    )
+                    .ok_or("that lesson has no quiz")?;
+                    let body = fixtures::answer_form(&attempt.questions, &csrf);
                     if !store.create_attempt(&attempt, None)? {
                         return Err("the store refused an attempt".into());
                     }

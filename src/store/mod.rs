@@ -58,6 +58,36 @@ pub struct NewAttempt {
     pub deadline_ms: Option<i64>,
 }
 
+impl NewAttempt {
+    /// A new attempt at `lesson`'s quiz for a session, drawn with `seed` (from the questions
+    /// named in `only` when it is a retry) and timed from `started_ms`; `None` when the lesson
+    /// has no quiz.
+    pub fn draw(
+        lesson: &crate::lesson::Lesson,
+        session_id: &str,
+        token: String,
+        seed: u64,
+        started_ms: i64,
+        only: Option<&[String]>,
+    ) -> Option<NewAttempt> {
+        let quiz = lesson.quiz.as_ref()?;
+        Some(NewAttempt {
+            token,
+            lesson_id: lesson.id.clone(),
+            lesson_hash: lesson.content_hash.clone(),
+            lesson_title: lesson.title.clone(),
+            pass_percent: quiz.pass_percent,
+            session_id: session_id.to_string(),
+            seed,
+            questions: crate::quiz::draw_attempt(quiz, seed, only),
+            started_ms,
+            deadline_ms: quiz
+                .time_limit_minutes
+                .map(|m| started_ms + i64::from(m) * 60_000),
+        })
+    }
+}
+
 /// A graded submission.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Submission {

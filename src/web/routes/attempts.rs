@@ -12,7 +12,7 @@ use axum::routing::post;
 
 use crate::lesson::{Lesson, is_valid_id};
 use crate::quiz::form::FormProblem;
-use crate::quiz::{Response as Answer, decode_answers, draw_attempt, grade_attempt};
+use crate::quiz::{Response as Answer, decode_answers, grade_attempt};
 use crate::store::{Attempt, NewAttempt, Submission};
 use crate::web::AppState;
 use crate::web::auth::ClientIp;
@@ -67,7 +67,7 @@ async fn start_attempt(
     if cap > 0 {
         let (session_id, since_ms) = (session.id.clone(), started_ms - OPEN_ATTEMPT_WINDOW_MS);
         let open = state
-            .with_store(move |s| s.open_attempts(&session_id, since_ms))
+            .with_quick_read(move |s| s.open_attempts(&session_id, since_ms))
             .await?;
         // Checked before the insert, not in it: parallel starts from one session can pass
         // together, but the per-client rate limit bounds how many.
@@ -78,21 +78,15 @@ async fn start_attempt(
             )));
         }
     }
-    let seed: u64 = rand::random();
-    let attempt = NewAttempt {
-        token: random_token(),
-        lesson_id: lesson.id.clone(),
-        lesson_hash: lesson.content_hash.clone(),
-        lesson_title: lesson.title.clone(),
-        pass_percent: quiz.pass_percent,
-        session_id: session.id.clone(),
-        seed,
-        questions: draw_attempt(quiz, seed, only),
+    let attempt = NewAttempt::draw(
+        lesson,
+        &session.id,
+        random_token(),
+        rand::random(),
         started_ms,
-        deadline_ms: quiz
-            .time_limit_minutes
-            .map(|m| started_ms + i64::from(m) * 60_000),
-    };
+        only,
+    )
+    .ok_or(AppError::NotFound)?;
     let max = quiz.max_attempts;
     let token = attempt.token.clone();
     // Rendered now, so the GET that follows the redirect needs no decoding or rendering.
