@@ -1,7 +1,8 @@
 //! Real-browser tests: headless Chromium driven through WebDriver (chromedriver) against the
 //! real `lectern` binary. A student takes a quiz with the keyboard alone, with JavaScript on and
 //! off and on a phone-sized screen; every page kind passes axe-core (WCAG 2.1 A/AA) and the Nu
-//! HTML Checker; a screenshot of each page kind is saved under `target/screenshots/`.
+//! HTML Checker; a screenshot of each page kind is saved under `target/screenshots/`. Every
+//! reading and quiz of the bundled course gets the same checks on a phone-sized screen.
 //!
 //! Skips with a notice when Chromium or chromedriver is missing; `.ci/run` installs them (and
 //! the npm tools) so CI always runs everything. On CI (`CI` set) a missing tool is a failure.
@@ -589,6 +590,85 @@ async fn students_and_educators_can_do_everything_with_a_keyboard_in_a_real_brow
         assert_eq!(pages.len(), 10);
         if let Some(report) = vnu_errors(vnu, &pages, dir.path()) {
             panic!("the Nu HTML Checker found errors:\n{report}");
+        }
+    }
+}
+
+/// The bundled course is what students read first: every reading and a quiz drawn from it
+/// pass axe and the Nu HTML Checker, and nothing in them (tables, long names, long prompts)
+/// overflows a phone screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_course_reading_and_quiz_is_accessible_valid_and_fits_a_phone() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let lessons = Path::new(ROOT).join("lessons");
+    let server = Server::start(&lessons, &dir.path().join("lectern.db"));
+    let base = format!("http://{}", server.addr);
+    let course = Catalog::load(&lessons).unwrap();
+    let driver = Driver::start(&tools);
+    let profile = tempfile::tempdir().unwrap();
+    let setup = Setup {
+        javascript: true,
+        phone: true,
+        name: "course-phone",
+    };
+    let client = open_browser(&tools, &driver, setup, profile.path()).await;
+    let mut visited = Vec::new();
+    for lesson in course.lessons() {
+        let id = &lesson.id;
+        client.goto(&format!("{base}/lessons/{id}")).await.unwrap();
+        check_page(
+            &client,
+            &tools,
+            setup,
+            &format!("{id}-reading"),
+            &mut visited,
+        )
+        .await;
+        client
+            .find(Locator::Css(&format!(
+                "form[action='/lessons/{id}/attempts'] button"
+            )))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .for_element(Locator::Css("form.quiz"))
+            .await
+            .unwrap();
+        check_page(&client, &tools, setup, &format!("{id}-quiz"), &mut visited).await;
+    }
+    client.close().await.unwrap();
+    assert_eq!(visited.len(), 2 * course.lessons().len());
+    if let Some(vnu) = &tools.vnu {
+        // vnu checks the bytes the server sends, not the browser's DOM.
+        let mut sent = Vec::new();
+        for lesson in course.lessons() {
+            let id = &lesson.id;
+            let reading = server.request("GET", &format!("/lessons/{id}"), None, None);
+            let cookie = reading.headers["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string();
+            let started = server.request(
+                "POST",
+                &format!("/lessons/{id}/attempts"),
+                Some(&cookie),
+                Some(&format!("csrf={}", reading.csrf())),
+            );
+            let quiz = server.request("GET", started.location(), Some(&cookie), None);
+            assert_eq!(quiz.status, 200, "{id} quiz");
+            sent.push((format!("{id}-reading"), reading.body));
+            sent.push((format!("{id}-quiz"), quiz.body));
+        }
+        if let Some(report) = vnu_errors(vnu, &sent, dir.path()) {
+            panic!("the Nu HTML Checker found errors in the course:\n{report}");
         }
     }
 }
