@@ -489,13 +489,7 @@ fn served_pages(server: &Server) -> Visited {
         .clone();
     let mut pages = Vec::new();
     let index = server.request("GET", "/", None, None);
-    let cookie = index.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = index.set_cookie();
     pages.push(("index".to_string(), index.body.clone()));
     let reading = server.request("GET", "/lessons/all-kinds", Some(&cookie), None);
     pages.push(("reading".to_string(), reading.body.clone()));
@@ -536,13 +530,7 @@ fn served_pages(server: &Server) -> Visited {
         Some(&cookie),
         Some(&format!("csrf={}&token={EDUCATOR_TOKEN}", sign_in.csrf())),
     );
-    let educator = signed.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let educator = signed.set_cookie();
     let both = format!("{cookie}; {educator}");
     for (name, path) in [
         ("educator-dashboard", "/educator"),
@@ -649,13 +637,7 @@ async fn every_course_reading_and_quiz_is_accessible_valid_and_fits_a_phone() {
         for lesson in course.lessons() {
             let id = &lesson.id;
             let reading = server.request("GET", &format!("/lessons/{id}"), None, None);
-            let cookie = reading.headers["set-cookie"]
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string();
+            let cookie = reading.set_cookie();
             let started = server.request(
                 "POST",
                 &format!("/lessons/{id}/attempts"),

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::{Answers, Page, Server, fill_quiz, fixture, score};
+use common::{Answers, Server, fill_quiz, fixture, score};
 use lectern::catalog::Catalog;
 use lectern::lesson::Lesson;
 
@@ -27,16 +27,6 @@ fn two_instances() -> Option<(String, Server, Server)> {
     let a = Server::start(&fixture("good"), Path::new(&url));
     let b = Server::start(&fixture("good"), Path::new(&url));
     Some((url, a, b))
-}
-
-fn session_cookie(page: &Page) -> String {
-    page.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 fn encode(fields: &[(String, String)]) -> String {
@@ -67,7 +57,7 @@ fn a_student_starts_on_one_instance_submits_on_the_other_and_reads_the_result_on
 
     // The session cookie comes from A; B knows the same key, so the same CSRF token.
     let reading_on_a = a.request("GET", "/lessons/all-kinds", None, None);
-    let cookie = session_cookie(&reading_on_a);
+    let cookie = reading_on_a.set_cookie();
     let reading_on_b = b.request("GET", "/lessons/all-kinds", Some(&cookie), None);
     assert_eq!(reading_on_b.csrf(), reading_on_a.csrf());
 
@@ -91,7 +81,7 @@ fn a_student_starts_on_one_instance_submits_on_the_other_and_reads_the_result_on
 
     // Another browser cannot see it on either instance.
     let stranger = b.request("GET", "/lessons/all-kinds", None, None);
-    let stranger_cookie = session_cookie(&stranger);
+    let stranger_cookie = stranger.set_cookie();
     assert_eq!(
         a.request("GET", &attempt, Some(&stranger_cookie), None)
             .status,
@@ -117,7 +107,7 @@ fn the_same_attempt_submitted_on_both_instances_at_once_is_graded_once() {
     .unwrap();
 
     let reading = a.request("GET", "/lessons/all-kinds", None, None);
-    let cookie = session_cookie(&reading);
+    let cookie = reading.set_cookie();
     let rounds = 6;
     for round in 0..rounds {
         let attempt = start_quiz(&a, &cookie);

@@ -41,13 +41,7 @@ fn a_submitted_attempt_survives_sigkill_and_restart() {
 /// Starts an attempt and returns (cookie, attempt path, the filled-in answer form).
 fn started_attempt(server: &Server, lesson: &lectern::lesson::Lesson) -> (String, String, String) {
     let reading = server.request("GET", "/lessons/all-kinds", None, None);
-    let cookie = reading.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = reading.set_cookie();
     let started = server.request(
         "POST",
         "/lessons/all-kinds/attempts",

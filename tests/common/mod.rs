@@ -96,6 +96,17 @@ impl Page {
         Html::parse_document(&self.body)
     }
 
+    /// The `name=value` of the first cookie the response sets, ready for a `Cookie` header.
+    pub fn set_cookie(&self) -> String {
+        self.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
     /// The value of the first hidden `csrf` field.
     pub fn csrf(&self) -> String {
         let html = self.html();
