@@ -493,13 +493,7 @@ fn served_pages(server: &Server) -> Visited {
     pages.push(("index".to_string(), index.body.clone()));
     let reading = server.request("GET", "/lessons/all-kinds", Some(&cookie), None);
     pages.push(("reading".to_string(), reading.body.clone()));
-    let started = server.request(
-        "POST",
-        "/lessons/all-kinds/attempts",
-        Some(&cookie),
-        Some(&format!("csrf={}", reading.csrf())),
-    );
-    let attempt = started.location().to_string();
+    let attempt = server.start_quiz("all-kinds", &cookie);
     let quiz = server.request("GET", &attempt, Some(&cookie), None);
     pages.push(("quiz".to_string(), quiz.body.clone()));
     let mut fields = fill_quiz(&quiz, &lesson, Answers::AllWrong);
@@ -638,13 +632,8 @@ async fn every_course_reading_and_quiz_is_accessible_valid_and_fits_a_phone() {
             let id = &lesson.id;
             let reading = server.request("GET", &format!("/lessons/{id}"), None, None);
             let cookie = reading.set_cookie();
-            let started = server.request(
-                "POST",
-                &format!("/lessons/{id}/attempts"),
-                Some(&cookie),
-                Some(&format!("csrf={}", reading.csrf())),
-            );
-            let quiz = server.request("GET", started.location(), Some(&cookie), None);
+            let attempt = server.start_quiz(id, &cookie);
+            let quiz = server.request("GET", &attempt, Some(&cookie), None);
             assert_eq!(quiz.status, 200, "{id} quiz");
             sent.push((format!("{id}-reading"), reading.body));
             sent.push((format!("{id}-quiz"), quiz.body));

@@ -36,18 +36,6 @@ fn encode(fields: &[(String, String)]) -> String {
 }
 
 /// Opens the reading on `server` with `cookie` and starts the quiz; the attempt's path.
-fn start_quiz(server: &Server, cookie: &str) -> String {
-    let reading = server.request("GET", "/lessons/all-kinds", Some(cookie), None);
-    let started = server.request(
-        "POST",
-        "/lessons/all-kinds/attempts",
-        Some(cookie),
-        Some(&format!("csrf={}", reading.csrf())),
-    );
-    assert_eq!(started.status, 303, "{}", started.body);
-    started.location().to_string()
-}
-
 #[test]
 fn a_student_starts_on_one_instance_submits_on_the_other_and_reads_the_result_on_the_first() {
     let Some((_url, a, b)) = two_instances() else {
@@ -61,7 +49,7 @@ fn a_student_starts_on_one_instance_submits_on_the_other_and_reads_the_result_on
     let reading_on_b = b.request("GET", "/lessons/all-kinds", Some(&cookie), None);
     assert_eq!(reading_on_b.csrf(), reading_on_a.csrf());
 
-    let attempt = start_quiz(&a, &cookie);
+    let attempt = a.start_quiz("all-kinds", &cookie);
     let quiz_on_b = b.request("GET", &attempt, Some(&cookie), None);
     assert_eq!(quiz_on_b.status, 200, "B shows the attempt A drew");
     let quiz_on_a = a.request("GET", &attempt, Some(&cookie), None);
@@ -110,7 +98,7 @@ fn the_same_attempt_submitted_on_both_instances_at_once_is_graded_once() {
     let cookie = reading.set_cookie();
     let rounds = 6;
     for round in 0..rounds {
-        let attempt = start_quiz(&a, &cookie);
+        let attempt = a.start_quiz("all-kinds", &cookie);
         let quiz = a.request("GET", &attempt, Some(&cookie), None);
         let right = encode(&fill_quiz(&quiz, &lesson, Answers::AllRight));
         let wrong = encode(&fill_quiz(&quiz, &lesson, Answers::AllWrong));

@@ -40,16 +40,8 @@ fn a_submitted_attempt_survives_sigkill_and_restart() {
 
 /// Starts an attempt and returns (cookie, attempt path, the filled-in answer form).
 fn started_attempt(server: &Server, lesson: &lectern::lesson::Lesson) -> (String, String, String) {
-    let reading = server.request("GET", "/lessons/all-kinds", None, None);
-    let cookie = reading.set_cookie();
-    let started = server.request(
-        "POST",
-        "/lessons/all-kinds/attempts",
-        Some(&cookie),
-        Some(&format!("csrf={}", reading.csrf())),
-    );
-    assert_eq!(started.status, 303, "{}", started.body);
-    let attempt = started.location().to_string();
+    let cookie = server.request("GET", "/", None, None).set_cookie();
+    let attempt = server.start_quiz("all-kinds", &cookie);
     let quiz = server.request("GET", &attempt, Some(&cookie), None);
     let form = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fill_quiz(&quiz, lesson, Answers::AllRight))

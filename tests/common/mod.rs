@@ -483,6 +483,20 @@ impl Server {
         Server { child, addr }
     }
 
+    /// Starts an attempt at `lesson_id` for the browser holding `cookie`, the way its start
+    /// button does (CSRF token from the reading page); returns the attempt's path.
+    pub fn start_quiz(&self, lesson_id: &str, cookie: &str) -> String {
+        let reading = self.request("GET", &format!("/lessons/{lesson_id}"), Some(cookie), None);
+        let started = self.request(
+            "POST",
+            &format!("/lessons/{lesson_id}/attempts"),
+            Some(cookie),
+            Some(&format!("csrf={}", reading.csrf())),
+        );
+        assert_eq!(started.status, 303, "{}", started.body);
+        started.location().to_string()
+    }
+
     /// One HTTP/1.1 request over a fresh connection.
     pub fn request(
         &self,
