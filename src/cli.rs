@@ -1,4 +1,4 @@
-//! The command line: `lectern serve` (the default) and `lectern check`.
+//! The command line: `lectern serve` (the default), `lectern check` and `lectern educator`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +22,40 @@ pub enum Command {
     ///
     /// Exits 0 with a one-line summary when every file is valid, 1 when any is not.
     Check(CheckArgs),
+    /// Manage educator accounts.
+    #[command(subcommand)]
+    Educator(EducatorCommand),
+}
+
+/// `lectern educator …`.
+#[derive(Debug, Subcommand)]
+pub enum EducatorCommand {
+    /// Create an educator account and print a one-time link (valid 24 hours) at which its
+    /// owner sets a password.
+    Add(EducatorArgs),
+    /// Print a new one-time link (valid 24 hours) to set an educator's password.
+    Reset(EducatorArgs),
+}
+
+/// Options of `lectern educator add` and `reset`.
+#[derive(Debug, Args)]
+pub struct EducatorArgs {
+    /// The educator's username (3–32 of a-z, 0-9, `.`, `_`, `-`).
+    pub username: String,
+    /// The name students and other educators see (default: the username).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The database `lectern serve` uses.
+    #[arg(
+        long,
+        default_value = "lectern.db",
+        env = "LECTERN_DB",
+        hide_env_values = true
+    )]
+    pub db: crate::store::Location,
+    /// The address students and educators reach lectern at, for the printed link.
+    #[arg(long, default_value = "http://127.0.0.1:3000", env = "LECTERN_BASE_URL")]
+    pub base_url: String,
 }
 
 /// Options of `lectern serve`.
@@ -61,6 +95,10 @@ pub struct ServeArgs {
     /// lectern is reached through an https proxy: mark cookies `Secure`.
     #[arg(long, env = "LECTERN_BEHIND_HTTPS")]
     pub behind_https: bool,
+    /// Quizzes need an account: students join a class or sign in first (reading stays open
+    /// to all).
+    #[arg(long, env = "LECTERN_REQUIRE_SIGN_IN")]
+    pub require_sign_in: bool,
 }
 
 /// Options of `lectern check`.

@@ -1,5 +1,7 @@
 //! lectern: TOML lesson files in, server-rendered readings and scored quizzes out.
 
+/// Accounts and classes as values: names, the password policy, join codes (pure).
+pub mod accounts;
 /// Loading a folder of lesson files (the only lesson-file I/O).
 pub mod catalog;
 /// The command line (`serve`, `check`).

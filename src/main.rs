@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use lectern::catalog::Catalog;
-use lectern::cli::{CheckArgs, Cli, Command, ServeArgs};
+use lectern::cli::{CheckArgs, Cli, Command, EducatorArgs, EducatorCommand, ServeArgs};
 use lectern::web::{self, AppState, WebConfig};
 
 fn main() -> ExitCode {
@@ -13,6 +13,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Serve(args)) => serve(args),
+        Some(Command::Educator(EducatorCommand::Add(args))) => educator_link(&args, true),
+        Some(Command::Educator(EducatorCommand::Reset(args))) => educator_link(&args, false),
         // No command means `serve` with its defaults (and its environment variables).
         None => match Cli::parse_from(["lectern", "serve"]).command {
             Some(Command::Serve(args)) => serve(args),
@@ -112,6 +114,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         submits_per_minute: args.submits_per_minute,
         open_attempts_per_session: args.open_attempts_per_session,
         request_timeout: lectern::web::limits::REQUEST_TIMEOUT,
+        require_sign_in: args.require_sign_in,
     };
     let state = AppState::new(catalog, store, config).context("reading the server key")?;
     let _watcher = watch_lessons(&state, &args.lessons)?;
@@ -129,6 +132,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!("shut down");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `lectern educator add|reset`: creates the educator account (for `add`) and prints a
+/// one-time link to set its password.
+fn educator_link(args: &EducatorArgs, create: bool) -> anyhow::Result<ExitCode> {
+    let store = args
+        .db
+        .open()
+        .with_context(|| format!("opening the database {}", args.db))?;
+    let link = lectern::web::routes::account::educator_password_link(
+        store.as_ref(),
+        &args.username,
+        args.name.as_deref(),
+        create,
+    )?;
+    println!(
+        "{} can set a password within 24 hours at:\n{}{link}",
+        args.username.trim().to_lowercase(),
+        args.base_url.trim_end_matches('/')
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reloads the lessons whenever a file under `dir` changes; problems are logged and shown on

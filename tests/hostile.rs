@@ -10,7 +10,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{Answers, EDUCATOR_TOKEN, TestApp, fill_quiz, fixture, score};
-use lectern::store::{Attempt, NewAttempt, SqliteStore, Store, StoreError, Submission};
+use lectern::store::{
+    AccountStore, Attempt, NewAttempt, Owner, SqliteStore, Store, StoreError, Submission,
+};
 
 /// Text that would betray a framework, library or panic message in a response body.
 const LEAKS: &[&str] = &[
@@ -551,11 +553,14 @@ impl Store for FaultyStore {
         self.check()?;
         self.inner.submit(token, submission)
     }
-    fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError> {
-        self.inner.count_attempts(session_id, lesson_id)
+    fn count_attempts(&self, owner: &Owner, lesson_id: &str) -> Result<u32, StoreError> {
+        self.inner.count_attempts(owner, lesson_id)
     }
-    fn open_attempts(&self, session_id: &str, since_ms: i64) -> Result<u32, StoreError> {
-        self.inner.open_attempts(session_id, since_ms)
+    fn open_attempts(&self, owner: &Owner, since_ms: i64) -> Result<u32, StoreError> {
+        self.inner.open_attempts(owner, since_ms)
+    }
+    fn accounts(&self) -> &dyn AccountStore {
+        &self.inner
     }
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError> {
         self.inner.lesson_attempts(lesson_id)

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Barrier;
 
 use lectern::quiz::{DrawnKind, DrawnQuestion, Response, Score};
-use lectern::store::{NewAttempt, PostgresStore, SqliteStore, Store, StoreError, Submission};
+use lectern::store::{
+    NewAttempt, Owner, PostgresStore, SqliteStore, Store, StoreError, Submission,
+};
 
 /// A fresh database that stores can be opened on.
 trait Database: Sync {
@@ -93,6 +95,8 @@ fn new_attempt(token: &str) -> NewAttempt {
         lesson_title: "A lesson — with “quotes”".into(),
         pass_percent: 62.5,
         session_id: "session".into(),
+        learner_id: None,
+        practice: false,
         seed: u64::MAX - 7,
         questions: vec![
             DrawnQuestion {
@@ -217,10 +221,10 @@ fn max_attempts_counts_per_session_and_lesson(db: &dyn Database) {
             .unwrap()
     );
 
-    assert_eq!(store.count_attempts("s", "l").unwrap(), 2);
-    assert_eq!(store.count_attempts("other", "l").unwrap(), 1);
-    assert_eq!(store.count_attempts("s", "m").unwrap(), 1);
-    assert_eq!(store.count_attempts("nobody", "l").unwrap(), 0);
+    assert_eq!(store.count_attempts(&Owner::Session("s".into()), "l").unwrap(), 2);
+    assert_eq!(store.count_attempts(&Owner::Session("other".into()), "l").unwrap(), 1);
+    assert_eq!(store.count_attempts(&Owner::Session("s".into()), "m").unwrap(), 1);
+    assert_eq!(store.count_attempts(&Owner::Session("nobody".into()), "l").unwrap(), 0);
     assert!(
         store.attempt("a3").unwrap().is_none(),
         "a refused start saves nothing"
@@ -239,7 +243,7 @@ fn without_a_limit_any_number_of_attempts_start(db: &dyn Database) {
         let token = format!("t{i}");
         assert!(store.create_attempt(&new_attempt(&token), None).unwrap());
     }
-    assert_eq!(store.count_attempts("session", "lesson").unwrap(), 5);
+    assert_eq!(store.count_attempts(&Owner::Session("session".into()), "lesson").unwrap(), 5);
 }
 
 fn a_session_at_its_limit_starts_nothing_whatever_the_token(db: &dyn Database) {
@@ -259,7 +263,7 @@ fn a_session_at_its_limit_starts_nothing_whatever_the_token(db: &dyn Database) {
             .create_attempt(&new_attempt("second"), Some(1))
             .unwrap()
     );
-    assert_eq!(store.count_attempts("session", "lesson").unwrap(), 1);
+    assert_eq!(store.count_attempts(&Owner::Session("session".into()), "lesson").unwrap(), 1);
 }
 
 fn an_attempt_started_on_one_instance_is_submitted_on_another_and_read_on_the_first(
@@ -318,7 +322,7 @@ fn parallel_starts_on_two_instances_never_exceed_max_attempts(db: &dyn Database)
                 .unwrap()
         });
         assert_eq!(started.iter().filter(|s| **s).count(), 3, "round {round}");
-        let count = db.instance().count_attempts(&session, "lesson").unwrap();
+        let count = db.instance().count_attempts(&Owner::Session(session.clone()), "lesson").unwrap();
         assert_eq!(count, 3, "round {round}");
     }
 }
@@ -520,9 +524,9 @@ fn open_attempts_count_a_sessions_unsubmitted_attempts_since_a_time(db: &dyn Dat
     assert!(store.submit("done", &submission(1.0)).unwrap());
 
     // Every lesson counts; submitted attempts, older ones and other sessions do not.
-    assert_eq!(store.open_attempts("s", 5_000).unwrap(), 2);
-    assert_eq!(store.open_attempts("s", 0).unwrap(), 3);
-    assert_eq!(store.open_attempts("s", 6_001).unwrap(), 0);
-    assert_eq!(store.open_attempts("other", 0).unwrap(), 1);
-    assert_eq!(store.open_attempts("nobody", 0).unwrap(), 0);
+    assert_eq!(store.open_attempts(&Owner::Session("s".into()), 5_000).unwrap(), 2);
+    assert_eq!(store.open_attempts(&Owner::Session("s".into()), 0).unwrap(), 3);
+    assert_eq!(store.open_attempts(&Owner::Session("s".into()), 6_001).unwrap(), 0);
+    assert_eq!(store.open_attempts(&Owner::Session("other".into()), 0).unwrap(), 1);
+    assert_eq!(store.open_attempts(&Owner::Session("nobody".into()), 0).unwrap(), 0);
 }

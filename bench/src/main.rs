@@ -101,6 +101,7 @@ fn seed(db: &str, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> 
                     let attempt = NewAttempt::draw(
                         &lesson,
                         &session,
+                        None,
                         random_token(),
                         rand::random(),
                         started_ms,

@@ -5,6 +5,8 @@ pub mod model;
 pub mod parse;
 pub mod validate;
 
-pub use model::{Choice, Lesson, Question, QuestionKind, Quiz, Section, Source, TimelineEntry};
+pub use model::{
+    Choice, GradingMethod, Lesson, Question, QuestionKind, Quiz, Section, Source, TimelineEntry,
+};
 pub use parse::Problem;
 pub use validate::{is_valid_id, validate_lesson};

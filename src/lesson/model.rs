@@ -65,7 +65,49 @@ pub struct Quiz {
     pub shuffle_choices: bool,
     pub max_attempts: Option<u32>,
     pub time_limit_minutes: Option<u32>,
+    /// Which submitted attempts make a learner's grade on the quiz.
+    pub grading: GradingMethod,
     pub questions: Vec<Question>,
+}
+
+/// How a learner's attempts on one quiz make one grade, with Moodle's names and meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GradingMethod {
+    /// The best submitted attempt.
+    #[default]
+    Highest,
+    /// The most recent submitted attempt.
+    Last,
+    /// The first submitted attempt.
+    First,
+    /// The mean of every submitted attempt.
+    Average,
+}
+
+impl GradingMethod {
+    /// Every method, with the name a lesson file uses for it.
+    pub const ALL: [(&'static str, GradingMethod); 4] = [
+        ("highest", GradingMethod::Highest),
+        ("last", GradingMethod::Last),
+        ("first", GradingMethod::First),
+        ("average", GradingMethod::Average),
+    ];
+
+    /// The name a lesson file uses.
+    pub fn name(self) -> &'static str {
+        GradingMethod::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map_or("highest", |(n, _)| n)
+    }
+
+    /// The method a lesson file names, if any.
+    pub fn from_name(name: &str) -> Option<GradingMethod> {
+        GradingMethod::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    }
 }
 
 /// A question of the pool.

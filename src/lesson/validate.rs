@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 
 use super::markdown::render_markdown;
-use super::model::{Choice, Lesson, Question, QuestionKind, Quiz, Section, Source, TimelineEntry};
+use super::model::{
+    Choice, GradingMethod, Lesson, Question, QuestionKind, Quiz, Section, Source, TimelineEntry,
+};
 use super::parse::{At, Fields, Problem, Problems, parse_document, parse_partial_date};
 
 const TOP_KEYS: &[&str] = &[
@@ -24,6 +26,7 @@ const QUIZ_KEYS: &[&str] = &[
     "shuffle_choices",
     "max_attempts",
     "time_limit_minutes",
+    "grading",
     "questions",
 ];
 const COMMON_QUESTION_KEYS: &[&str] = &["id", "kind", "section", "prompt", "explanation", "points"];
@@ -324,6 +327,18 @@ fn read_quiz(
     };
     let max_attempts = positive("max_attempts", problems);
     let time_limit_minutes = positive("time_limit_minutes", problems);
+    let grading = match f.string("grading", false, problems) {
+        None => Some(GradingMethod::default()),
+        Some((name, span)) => GradingMethod::from_name(&name).or_else(|| {
+            problems.at(
+                &span,
+                format!(
+                    "`quiz.grading` is \"{name}\": use \"highest\", \"last\", \"first\" or \"average\""
+                ),
+            );
+            None
+        }),
+    };
 
     let mut ids: Vec<At<String>> = Vec::new();
     let mut questions = Vec::new();
@@ -374,6 +389,7 @@ fn read_quiz(
         shuffle_choices,
         max_attempts: max_attempts?,
         time_limit_minutes: time_limit_minutes?,
+        grading: grading?,
         questions,
     })
 }

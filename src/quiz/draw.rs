@@ -378,6 +378,7 @@ mod tests {
             shuffle_choices: true,
             max_attempts: None,
             time_limit_minutes: None,
+            grading: Default::default(),
             questions,
         }
     }

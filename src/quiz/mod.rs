@@ -3,6 +3,7 @@
 pub mod draw;
 pub mod form;
 pub mod grade;
+pub mod gradebook;
 pub mod stats;
 
 pub use draw::{DrawnChoice, DrawnKind, DrawnQuestion, draw_attempt};

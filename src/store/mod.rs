@@ -8,10 +8,12 @@
 macro_rules! attempt_columns {
     () => {
         "token, lesson_id, lesson_hash, session_id, seed, questions, started_ms, deadline_ms, \
-         submitted_ms, responses, points, earned, possible, late, lesson_title, pass_percent"
+         submitted_ms, responses, points, earned, possible, late, lesson_title, pass_percent, \
+         learner_id, practice"
     };
 }
 
+pub mod accounts;
 pub mod postgres;
 pub mod sqlite;
 
@@ -20,9 +22,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::accounts::AccountId;
 use crate::quiz::{DrawnQuestion, Response, Score};
 
 pub use self::postgres::PostgresStore;
+pub use accounts::{Account, AccountStore, Class, ClassLesson, Member, NewAccount, NewClass};
 pub use sqlite::SqliteStore;
 
 /// Why the store could not do what was asked.
@@ -42,6 +46,24 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
+/// Whose attempts count together (for `max_attempts` and the open-attempt cap): a signed-in
+/// learner's, on any device, or else the browser session's that started them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    Learner(AccountId),
+    Session(String),
+}
+
+impl Owner {
+    /// One text key per owner (a session id is hex, so it never starts with `learner:`).
+    pub fn key(&self) -> String {
+        match self {
+            Owner::Learner(id) => format!("learner:{id}"),
+            Owner::Session(id) => id.clone(),
+        }
+    }
+}
+
 /// A new attempt, as drawn.
 #[derive(Debug, Clone)]
 pub struct NewAttempt {
@@ -51,7 +73,12 @@ pub struct NewAttempt {
     /// The lesson's title and pass mark when the attempt was drawn.
     pub lesson_title: String,
     pub pass_percent: f64,
+    /// The browser session that started it.
     pub session_id: String,
+    /// The learner it belongs to: who was signed in, or who signed in later on that browser.
+    pub learner_id: Option<AccountId>,
+    /// A retry of missed questions: practice, never part of a grade.
+    pub practice: bool,
     pub seed: u64,
     pub questions: Vec<DrawnQuestion>,
     pub started_ms: i64,
@@ -59,12 +86,13 @@ pub struct NewAttempt {
 }
 
 impl NewAttempt {
-    /// A new attempt at `lesson`'s quiz for a session, drawn with `seed` (from the questions
-    /// named in `only` when it is a retry) and timed from `started_ms`; `None` when the lesson
-    /// has no quiz.
+    /// A new attempt at `lesson`'s quiz for a session (and its learner, when one is signed
+    /// in), drawn with `seed` (from the questions named in `only` when it is a retry: a
+    /// practice attempt) and timed from `started_ms`; `None` when the lesson has no quiz.
     pub fn draw(
         lesson: &crate::lesson::Lesson,
         session_id: &str,
+        learner_id: Option<AccountId>,
         token: String,
         seed: u64,
         started_ms: i64,
@@ -78,6 +106,8 @@ impl NewAttempt {
             lesson_title: lesson.title.clone(),
             pass_percent: quiz.pass_percent,
             session_id: session_id.to_string(),
+            learner_id,
+            practice: only.is_some(),
             seed,
             questions: crate::quiz::draw_attempt(quiz, seed, only),
             started_ms,
@@ -85,6 +115,14 @@ impl NewAttempt {
                 .time_limit_minutes
                 .map(|m| started_ms + i64::from(m) * 60_000),
         })
+    }
+
+    /// Whose attempt this is.
+    pub fn owner(&self) -> Owner {
+        match self.learner_id {
+            Some(id) => Owner::Learner(id),
+            None => Owner::Session(self.session_id.clone()),
+        }
     }
 }
 
@@ -126,6 +164,8 @@ struct AttemptRow {
     late: bool,
     lesson_title: String,
     pass_percent: f64,
+    learner_id: Option<i64>,
+    practice: bool,
 }
 
 impl AttemptRow {
@@ -141,6 +181,8 @@ impl AttemptRow {
             deadline_ms: self.deadline_ms,
             lesson_title: self.lesson_title,
             pass_percent: self.pass_percent,
+            learner_id: self.learner_id,
+            practice: self.practice,
         };
         let submission = match (self.submitted_ms, self.responses, self.points, self.earned) {
             (Some(submitted_ms), Some(responses), Some(points), Some(earned)) => Some(Submission {
@@ -169,7 +211,7 @@ pub type SubmitDone = Box<dyn FnOnce(Result<bool, StoreError>) + Send>;
 pub trait Store: Send + Sync + 'static {
     /// The server's secret key, created on first use and kept across restarts.
     fn server_key(&self) -> Result<[u8; 32], StoreError>;
-    /// Saves a new attempt durably, unless its session already has `max_attempts` on the lesson
+    /// Saves a new attempt durably, unless its owner already has `max_attempts` on the lesson
     /// (checked in the same statement, so parallel starts cannot exceed it): `Ok(false)` then.
     fn create_attempt(
         &self,
@@ -199,13 +241,15 @@ pub trait Store: Send + Sync + 'static {
     fn queues_submissions(&self) -> bool {
         false
     }
-    /// How many attempts this session has started on this lesson.
-    fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError>;
-    /// How many attempts this session started at or after `since_ms` and has not submitted,
-    /// on any lesson.
-    fn open_attempts(&self, session_id: &str, since_ms: i64) -> Result<u32, StoreError>;
+    /// How many attempts this owner has started on this lesson.
+    fn count_attempts(&self, owner: &Owner, lesson_id: &str) -> Result<u32, StoreError>;
+    /// How many attempts this owner started at or after `since_ms` and has not submitted, on
+    /// any lesson.
+    fn open_attempts(&self, owner: &Owner, since_ms: i64) -> Result<u32, StoreError>;
     /// Every attempt on a lesson, oldest first.
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError>;
+    /// Accounts and classes, kept in the same database.
+    fn accounts(&self) -> &dyn AccountStore;
 }
 
 /// Where the attempts live, as `--db` names it: a SQLite file, or a PostgreSQL database shared
@@ -367,7 +411,12 @@ mod location_tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db");
         let store = Location::Sqlite(path.clone()).open().unwrap();
-        assert_eq!(store.count_attempts("s", "l").unwrap(), 0);
+        assert_eq!(
+            store
+                .count_attempts(&Owner::Session("s".into()), "l")
+                .unwrap(),
+            0
+        );
         assert!(path.exists());
     }
 }

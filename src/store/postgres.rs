@@ -19,10 +19,15 @@ use postgres::config::SslMode;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
 
-use super::{Attempt, AttemptRow, NewAttempt, Store, StoreError, Submission};
+use super::{AccountStore, Attempt, AttemptRow, NewAttempt, Owner, Store, StoreError, Submission};
 
 /// Migrations in order; the table `lectern_migrations` records which have run.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_accounts.sql"),
+];
+
+mod accounts;
 
 /// Key of the transaction-scoped advisory lock held while migrating ("lectern" in ASCII).
 const MIGRATION_LOCK: i64 = 0x006c_6563_7465_726e;
@@ -62,16 +67,21 @@ mod sql {
          RETURNING started";
     pub const INSERT_ATTEMPT: &str = "INSERT INTO attempts (token, lesson_id, lesson_hash, \
          session_id, seed, questions, started_ms, deadline_ms, possible, lesson_title, \
-         pass_percent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+         pass_percent, learner_id, practice) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
     /// Grades once: a concurrent second UPDATE waits for the first's row lock, then re-checks
     /// the condition on the committed row and matches nothing.
     pub const SUBMIT: &str = "UPDATE attempts SET submitted_ms = $2, responses = $3, \
          points = $4, earned = $5, late = $6 WHERE token = $1 AND submitted_ms IS NULL";
     pub const IS_SUBMITTED: &str = "SELECT submitted_ms IS NOT NULL FROM attempts WHERE token = $1";
-    pub const COUNT: &str =
-        "SELECT COUNT(*) FROM attempts WHERE session_id = $1 AND lesson_id = $2";
-    pub const OPEN: &str = "SELECT COUNT(*) FROM attempts \
-         WHERE session_id = $1 AND started_ms >= $2 AND submitted_ms IS NULL";
+    pub const COUNT_OF_SESSION: &str = "SELECT COUNT(*) FROM attempts \
+         WHERE session_id = $1 AND learner_id IS NULL AND lesson_id = $2";
+    pub const COUNT_OF_LEARNER: &str =
+        "SELECT COUNT(*) FROM attempts WHERE learner_id = $1 AND lesson_id = $2";
+    pub const OPEN_OF_SESSION: &str = "SELECT COUNT(*) FROM attempts \
+         WHERE session_id = $1 AND learner_id IS NULL AND started_ms >= $2 AND submitted_ms IS NULL";
+    pub const OPEN_OF_LEARNER: &str = "SELECT COUNT(*) FROM attempts \
+         WHERE learner_id = $1 AND started_ms >= $2 AND submitted_ms IS NULL";
 }
 
 /// A PostgreSQL database shared by any number of lectern instances.
@@ -247,6 +257,8 @@ fn attempt_from_row(row: &Row) -> Result<Attempt, StoreError> {
         late: column(row, 13)?,
         lesson_title: column(row, 14)?,
         pass_percent: column(row, 15)?,
+        learner_id: column(row, 16)?,
+        practice: column(row, 17)?,
     }
     .into_attempt()
 }
@@ -277,7 +289,7 @@ impl Store for PostgresStore {
         let possible: f64 = a.questions.iter().map(|q| q.points).sum();
         let max = max_attempts.map(i64::from);
         let seed = a.seed as i64;
-        let params: [&(dyn ToSql + Sync); 11] = [
+        let params: [&(dyn ToSql + Sync); 13] = [
             &a.token,
             &a.lesson_id,
             &a.lesson_hash,
@@ -289,12 +301,16 @@ impl Store for PostgresStore {
             &possible,
             &a.lesson_title,
             &a.pass_percent,
+            &a.learner_id,
+            &a.practice,
         ];
+        // The counter row is the owner's: a learner's counts on every device.
+        let owner = a.owner().key();
         self.with_conn(|conn| {
             let reserve = conn.prepared(sql::RESERVE_START)?;
             let insert = conn.prepared(sql::INSERT_ATTEMPT)?;
             let mut tx = conn.client.transaction()?;
-            let reserved = tx.query_opt(&reserve, &[&a.session_id, &a.lesson_id, &max])?;
+            let reserved = tx.query_opt(&reserve, &[&owner, &a.lesson_id, &max])?;
             if reserved.is_none() {
                 // Dropping the transaction rolls it back (nothing was written).
                 return Ok(false);
@@ -344,12 +360,18 @@ impl Store for PostgresStore {
         })
     }
 
-    fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError> {
-        self.count(sql::COUNT, &[&session_id, &lesson_id])
+    fn count_attempts(&self, owner: &Owner, lesson_id: &str) -> Result<u32, StoreError> {
+        match owner {
+            Owner::Learner(id) => self.count(sql::COUNT_OF_LEARNER, &[id, &lesson_id]),
+            Owner::Session(id) => self.count(sql::COUNT_OF_SESSION, &[id, &lesson_id]),
+        }
     }
 
-    fn open_attempts(&self, session_id: &str, since_ms: i64) -> Result<u32, StoreError> {
-        self.count(sql::OPEN, &[&session_id, &since_ms])
+    fn open_attempts(&self, owner: &Owner, since_ms: i64) -> Result<u32, StoreError> {
+        match owner {
+            Owner::Learner(id) => self.count(sql::OPEN_OF_LEARNER, &[id, &since_ms]),
+            Owner::Session(id) => self.count(sql::OPEN_OF_SESSION, &[id, &since_ms]),
+        }
     }
 
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError> {
@@ -361,6 +383,10 @@ impl Store for PostgresStore {
                 .map(attempt_from_row)
                 .collect()
         })
+    }
+
+    fn accounts(&self) -> &dyn AccountStore {
+        self
     }
 }
 

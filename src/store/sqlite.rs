@@ -16,10 +16,18 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{Attempt, AttemptRow, NewAttempt, Store, StoreError, Submission, SubmitDone};
+use super::{
+    AccountStore, Attempt, AttemptRow, NewAttempt, Owner, Store, StoreError, Submission,
+    SubmitDone,
+};
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_accounts.sql"),
+];
+
+mod accounts;
 
 /// Most writes one transaction takes, so one batch cannot hold the writer for long.
 const MAX_BATCH: usize = 512;
@@ -386,8 +394,37 @@ fn attempt_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Attempt, StoreErro
         late: row.get(13)?,
         lesson_title: row.get(14)?,
         pass_percent: row.get(15)?,
+        learner_id: row.get(16)?,
+        practice: row.get(17)?,
     };
     Ok(stored.into_attempt())
+}
+
+/// The attempts a query selects, in its order.
+fn attempts_of(
+    conn: &Connection,
+    query: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Attempt>, StoreError> {
+    let mut stmt = conn.prepare_cached(query)?;
+    let rows = stmt.query_map(params, attempt_from_row)?;
+    let mut attempts = Vec::new();
+    for row in rows {
+        attempts.push(row??);
+    }
+    Ok(attempts)
+}
+
+/// `(SQL condition on attempts, its one parameter)` selecting an owner's attempts, each form
+/// served by an index.
+fn owner_condition(owner: &Owner) -> (&'static str, rusqlite::types::Value) {
+    match owner {
+        Owner::Learner(id) => ("learner_id = ?1", (*id).into()),
+        Owner::Session(id) => (
+            "session_id = ?1 AND learner_id IS NULL",
+            id.clone().into(),
+        ),
+    }
 }
 
 impl Store for SqliteStore {
@@ -422,30 +459,48 @@ impl Store for SqliteStore {
             a.session_id.clone(),
             a.lesson_title.clone(),
         );
-        let (seed, started_ms, deadline_ms, pass_percent) =
-            (a.seed as i64, a.started_ms, a.deadline_ms, a.pass_percent);
+        let (seed, started_ms, deadline_ms, pass_percent, learner_id, practice) = (
+            a.seed as i64,
+            a.started_ms,
+            a.deadline_ms,
+            a.pass_percent,
+            a.learner_id,
+            a.practice,
+        );
+        // The limit counts the owner's attempts: a learner's on every device, else the
+        // session's. Two statements rather than one with OR, so each count uses an index.
+        let insert = match learner_id {
+            Some(_) => {
+                "INSERT INTO attempts (token, lesson_id, lesson_hash, session_id, seed, questions, \
+                 started_ms, deadline_ms, possible, lesson_title, pass_percent, learner_id, practice) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14 \
+                 WHERE ?10 IS NULL OR (SELECT COUNT(*) FROM attempts WHERE learner_id = ?13 AND lesson_id = ?2) < ?10"
+            }
+            None => {
+                "INSERT INTO attempts (token, lesson_id, lesson_hash, session_id, seed, questions, \
+                 started_ms, deadline_ms, possible, lesson_title, pass_percent, learner_id, practice) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14 \
+                 WHERE ?10 IS NULL OR (SELECT COUNT(*) FROM attempts \
+                 WHERE session_id = ?4 AND learner_id IS NULL AND lesson_id = ?2) < ?10"
+            }
+        };
         self.write(move |conn| {
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT INTO attempts (token, lesson_id, lesson_hash, session_id, seed, questions, \
-                     started_ms, deadline_ms, possible, lesson_title, pass_percent) \
-                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12 \
-                     WHERE ?10 IS NULL OR (SELECT COUNT(*) FROM attempts WHERE session_id = ?4 AND lesson_id = ?2) < ?10",
-                )?
-                .execute(params![
-                    token,
-                    lesson_id,
-                    lesson_hash,
-                    session_id,
-                    seed,
-                    questions,
-                    started_ms,
-                    deadline_ms,
-                    possible,
-                    max_attempts,
-                    lesson_title,
-                    pass_percent
-                ])?;
+            let inserted = conn.prepare_cached(insert)?.execute(params![
+                token,
+                lesson_id,
+                lesson_hash,
+                session_id,
+                seed,
+                questions,
+                started_ms,
+                deadline_ms,
+                possible,
+                max_attempts,
+                lesson_title,
+                pass_percent,
+                learner_id,
+                practice
+            ])?;
             Ok(inserted == 1)
         })
     }
@@ -515,40 +570,37 @@ impl Store for SqliteStore {
         self.write_then(work, done);
     }
 
-    fn count_attempts(&self, session_id: &str, lesson_id: &str) -> Result<u32, StoreError> {
-        let (session_id, lesson_id) = (session_id.to_string(), lesson_id.to_string());
+    fn count_attempts(&self, owner: &Owner, lesson_id: &str) -> Result<u32, StoreError> {
+        let (condition, who) = owner_condition(owner);
+        let query = format!("SELECT COUNT(*) FROM attempts WHERE {condition} AND lesson_id = ?2");
+        let lesson_id = lesson_id.to_string();
         self.read(move |conn| {
             Ok(conn
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM attempts WHERE session_id = ?1 AND lesson_id = ?2",
-                )?
-                .query_row(params![session_id, lesson_id], |r| r.get(0))?)
+                .prepare_cached(&query)?
+                .query_row(params![who, lesson_id], |r| r.get(0))?)
         })
     }
 
-    fn open_attempts(&self, session_id: &str, since_ms: i64) -> Result<u32, StoreError> {
-        let session_id = session_id.to_string();
+    fn open_attempts(&self, owner: &Owner, since_ms: i64) -> Result<u32, StoreError> {
+        let (condition, who) = owner_condition(owner);
+        let query = format!(
+            "SELECT COUNT(*) FROM attempts \
+             WHERE {condition} AND started_ms >= ?2 AND submitted_ms IS NULL"
+        );
         self.read(move |conn| {
             Ok(conn
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM attempts \
-                     WHERE session_id = ?1 AND started_ms >= ?2 AND submitted_ms IS NULL",
-                )?
-                .query_row(params![session_id, since_ms], |r| r.get(0))?)
+                .prepare_cached(&query)?
+                .query_row(params![who, since_ms], |r| r.get(0))?)
         })
     }
 
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError> {
         let lesson_id = lesson_id.to_string();
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(ATTEMPTS_OF_LESSON)?;
-            let rows = stmt.query_map(params![lesson_id], attempt_from_row)?;
-            let mut attempts = Vec::new();
-            for row in rows {
-                attempts.push(row??);
-            }
-            Ok(attempts)
-        })
+        self.read(move |conn| attempts_of(conn, ATTEMPTS_OF_LESSON, params![lesson_id]))
+    }
+
+    fn accounts(&self) -> &dyn AccountStore {
+        self
     }
 }
 
@@ -565,6 +617,8 @@ mod tests {
             lesson_title: "L".into(),
             pass_percent: 60.0,
             session_id: "s".into(),
+            learner_id: None,
+            practice: false,
             seed: u64::MAX,
             questions: vec![DrawnQuestion {
                 id: "q".into(),
@@ -606,7 +660,7 @@ mod tests {
         assert!(!store.submit("t", &submission(0.0)).unwrap());
         let graded = store.attempt("t").unwrap().unwrap();
         assert_eq!(graded.submission, Some(submission(2.0)));
-        assert_eq!(store.count_attempts("s", "l").unwrap(), 1);
+        assert_eq!(store.count_attempts(&Owner::Session("s".into()), "l").unwrap(), 1);
         assert_eq!(store.lesson_attempts("l").unwrap().len(), 1);
         assert!(store.attempt("nope").unwrap().is_none());
     }
@@ -713,7 +767,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(reopened.count_attempts("s", "l").unwrap(), 1 + 48);
+        assert_eq!(reopened.count_attempts(&Owner::Session("s".into()), "l").unwrap(), 1 + 48);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Educator sign-in: the educator token, the signed `lectern_educator` cookie and the limit on
-//! failed sign-ins per client.
+//! Educator access: the educator token (the built-in administrator), its signed
+//! `lectern_educator` cookie, the [`Educator`] extractor that also admits educator accounts, and
+//! the limits on failed sign-ins per client address.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -12,16 +13,22 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::identity::{Scope, Visitor, is_educator};
 use super::session::{Keys, constant_time_eq, cookie, hex, random_token};
 
 /// The educator cookie's name.
 pub const EDUCATOR_COOKIE: &str = "lectern_educator";
 /// How long a sign-in lasts.
 pub const EDUCATOR_SESSION_SECS: i64 = 12 * 60 * 60;
-/// Failed sign-ins allowed per client per [`FAILURE_WINDOW`].
+/// Failed educator-token sign-ins allowed per client per [`FAILURE_WINDOW`].
 pub const MAX_FAILURES: usize = 5;
-/// The window failed sign-ins are counted in.
+/// The window failed educator-token sign-ins are counted in.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Wrong account passwords (and join codes) allowed per client address per
+/// [`ADDRESS_FAILURE_WINDOW`]: generous, because a whole school may share one address.
+pub const MAX_ADDRESS_FAILURES: usize = 100;
+/// The window wrong account passwords are counted in per address.
+pub const ADDRESS_FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 /// Whether `given` is the educator token (constant time over the token's hash). An empty
 /// configured token matches nothing.
@@ -63,9 +70,13 @@ pub fn educator_cookie_valid(keys: &Keys, token: &str, value: &str, now_secs: i6
     expires > now_secs && constant_time_eq(expected.as_bytes(), signature.as_bytes())
 }
 
-/// A signed-in educator; extracting it redirects everyone else to the sign-in form.
+/// A signed-in educator: the administrator (educator token cookie) or an educator account;
+/// extracting it redirects everyone else to the sign-in form.
 #[derive(Debug, Clone, Copy)]
-pub struct Educator;
+pub struct Educator {
+    /// The classes this educator may see.
+    pub scope: Scope,
+}
 
 impl FromRequestParts<AppState> for Educator {
     type Rejection = Response;
@@ -75,12 +86,20 @@ impl FromRequestParts<AppState> for Educator {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let now = state.now_ms() / 1000;
-        match cookie(&parts.headers, EDUCATOR_COOKIE) {
-            Some(value)
-                if educator_cookie_valid(&state.keys, &state.config.educator_token, value, now) =>
-            {
-                Ok(Educator)
-            }
+        if let Some(value) = cookie(&parts.headers, EDUCATOR_COOKIE)
+            && educator_cookie_valid(&state.keys, &state.config.educator_token, value, now)
+        {
+            return Ok(Educator {
+                scope: Scope::Everything,
+            });
+        }
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match visitor.account {
+            Some(account) if is_educator(&account) => Ok(Educator {
+                scope: Scope::OwnClasses(account.id),
+            }),
             _ => Err(Redirect::to("/educator/sign-in").into_response()),
         }
     }
@@ -104,15 +123,33 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 /// Counts failed sign-ins per client address in a sliding window.
-#[derive(Default)]
 pub struct FailureLimiter {
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    /// Failures allowed per window.
+    max: usize,
+    window: Duration,
+}
+
+impl Default for FailureLimiter {
+    /// [`MAX_FAILURES`] per [`FAILURE_WINDOW`]: for the educator token.
+    fn default() -> Self {
+        FailureLimiter::new(MAX_FAILURES, FAILURE_WINDOW)
+    }
 }
 
 /// Bound on tracked addresses, so a flood of addresses cannot grow memory without end.
 const MAX_TRACKED: usize = 10_000;
 
 impl FailureLimiter {
+    /// A limiter allowing `max` failures per `window` and address.
+    pub fn new(max: usize, window: Duration) -> FailureLimiter {
+        FailureLimiter {
+            failures: Mutex::default(),
+            max,
+            window,
+        }
+    }
+
     /// `Err(seconds to wait)` when `ip` has used up its failures.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -121,13 +158,13 @@ impl FailureLimiter {
         };
         while list
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= FAILURE_WINDOW)
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
         {
             list.pop_front();
         }
         match list.front() {
-            Some(oldest) if list.len() >= MAX_FAILURES => {
-                let wait = FAILURE_WINDOW.saturating_sub(now.duration_since(*oldest));
+            Some(oldest) if list.len() >= self.max => {
+                let wait = self.window.saturating_sub(now.duration_since(*oldest));
                 Err(wait.as_secs().max(1))
             }
             _ => Ok(()),
@@ -140,7 +177,7 @@ impl FailureLimiter {
         if failures.len() >= MAX_TRACKED && !failures.contains_key(&ip) {
             failures.retain(|_, list| {
                 list.back()
-                    .is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW)
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
             });
             if failures.len() >= MAX_TRACKED {
                 // Still full of active offenders: count this one against the shared unknown slot.

@@ -22,6 +22,9 @@ pub enum AppError {
     /// The student may not do this (e.g. no attempts left); the message says why.
     #[error("not allowed: {0}")]
     NotAllowed(String),
+    /// A one-time link that was used or has expired; the message says what to do.
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("request body too large")]
@@ -44,6 +47,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -63,6 +67,7 @@ impl AppError {
             AppError::BadRequest(why) => ("Something is wrong with that request", why.clone()),
             AppError::Forbidden(why) => ("That request was refused", why.clone()),
             AppError::NotAllowed(why) => ("Not allowed", why.clone()),
+            AppError::Gone(why) => ("This link no longer works", why.clone()),
             AppError::UnsupportedMediaType => (
                 "Unsupported form encoding",
                 "Forms must be sent as application/x-www-form-urlencoded.".into(),

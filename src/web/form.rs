@@ -13,7 +13,46 @@ use super::session::{CSRF_FIELD, Session, check_csrf};
 /// Holds the other fields, in order.
 pub struct CheckedForm(pub Vec<(String, String)>);
 
+/// A form's fields by name, each name one of those the form has (see [`CheckedForm::named`]).
+pub struct NamedFields(Vec<(&'static str, String)>);
+
+impl NamedFields {
+    /// The first value of `name`, or "" when the form did not send it (an unticked box).
+    pub fn one(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order (ticked boxes of one group).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
 impl CheckedForm {
+    /// The fields by name; a field whose name is not in `names` is refused.
+    pub fn named(self, names: &[&'static str]) -> Result<NamedFields, AppError> {
+        let mut named = Vec::with_capacity(self.0.len());
+        for (name, value) in self.0 {
+            match names.iter().find(|n| **n == name) {
+                Some(n) => named.push((*n, value)),
+                None => {
+                    return Err(AppError::BadRequest(format!(
+                        "The form has an unexpected field `{}`.",
+                        name.chars().take(40).collect::<String>()
+                    )));
+                }
+            }
+        }
+        Ok(NamedFields(named))
+    }
+
     /// Refuses any field besides the CSRF token (forms that are only a button).
     pub fn without_fields(self) -> Result<(), AppError> {
         match self.0.first() {

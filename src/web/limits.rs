@@ -14,15 +14,30 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::{AppError, error_page};
+use crate::accounts::AccountId;
 
 /// How long one request may take before it gets a 408 page.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A token bucket per client address: `burst` requests at once, refilled at `per_minute`.
+/// Who a rate limit counts: a signed-in account wherever it connects from (so a class
+/// behind one school address is not throttled as one client), else the client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+    Address(IpAddr),
+    Account(AccountId),
+}
+
+impl From<IpAddr> for ClientKey {
+    fn from(ip: IpAddr) -> Self {
+        ClientKey::Address(ip)
+    }
+}
+
+/// A token bucket per client: `burst` requests at once, refilled at `per_minute`.
 pub struct RateLimiter {
     burst: f64,
     per_second: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    buckets: Mutex<HashMap<ClientKey, (f64, Instant)>>,
 }
 
 /// Bound on tracked addresses; idle (full) buckets are dropped past it.
@@ -39,8 +54,10 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one request from `ip`'s bucket, or says how many seconds until one is free.
-    pub fn take(&self, ip: IpAddr, now: Instant) -> Result<(), AppError> {
+    /// Takes one request from the client's bucket, or says how many seconds until one is
+    /// free.
+    pub fn take(&self, client: impl Into<ClientKey>, now: Instant) -> Result<(), AppError> {
+        let ip = client.into();
         if self.per_second == 0.0 {
             return Ok(());
         }
@@ -156,7 +173,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(limiter.take(ip, t + Duration::from_secs(1)).is_ok());
-        assert!(limiter.take("192.0.2.2".parse().unwrap(), t).is_ok());
+        assert!(
+            limiter
+                .take("192.0.2.2".parse::<IpAddr>().unwrap(), t)
+                .is_ok()
+        );
+        // An account has its own bucket, whatever address it comes from.
+        assert!(limiter.take(ClientKey::Account(7), t).is_ok());
         let off = RateLimiter::new(1, 0);
         for _ in 0..100 {
             assert!(off.take(ip, t).is_ok());

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod form;
+pub mod identity;
 pub mod limits;
 pub mod quiz_pages;
 pub mod routes;
@@ -46,6 +47,14 @@ pub struct WebConfig {
     /// How long a request may take before it gets a 408 page; zero means
     /// [`limits::REQUEST_TIMEOUT`].
     pub request_timeout: std::time::Duration,
+    /// Quizzes need an account (anonymous visitors may still read).
+    pub require_sign_in: bool,
+}
+
+/// Password hashes computed at once, at most: each takes a core for tens of milliseconds, so a
+/// burst of sign-ins waits its turn instead of taking every core from page serving.
+pub fn concurrent_hashes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 /// Shared, cheaply cloned state of every request.
@@ -55,8 +64,12 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<Keys>,
     pub config: Arc<WebConfig>,
-    /// Failed educator sign-ins per client.
+    /// Failed educator-token sign-ins per client.
     pub sign_in_failures: Arc<auth::FailureLimiter>,
+    /// Wrong account passwords and join codes per client address.
+    pub address_failures: Arc<auth::FailureLimiter>,
+    /// Turns for password hashing ([`concurrent_hashes`]).
+    hash_turns: Arc<tokio::sync::Semaphore>,
     /// Attempt starts per client.
     pub start_limiter: Arc<limits::RateLimiter>,
     /// Submissions per client.
@@ -85,6 +98,11 @@ impl AppState {
             keys: Arc::new(keys),
             config: Arc::new(config),
             sign_in_failures: Arc::new(auth::FailureLimiter::default()),
+            address_failures: Arc::new(auth::FailureLimiter::new(
+                auth::MAX_ADDRESS_FAILURES,
+                auth::ADDRESS_FAILURE_WINDOW,
+            )),
+            hash_turns: Arc::new(tokio::sync::Semaphore::new(concurrent_hashes())),
             start_limiter: Arc::new(start_limiter),
             submit_limiter: Arc::new(submit_limiter),
             quiz_pages: Arc::default(),
@@ -156,6 +174,23 @@ impl AppState {
 }
 
 impl AppState {
+    /// Runs password hashing (or verifying) on the blocking pool, at most
+    /// [`concurrent_hashes`] at once, so it never holds up an async worker.
+    pub async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let _turn = self
+            .hash_turns
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("the hashing semaphore was closed".into()))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| AppError::Internal(format!("hashing task failed: {e}")))
+    }
+
     /// Stores a graded submission; resolves once it is durable. A batching store answers from
     /// its writer thread, so submissions waiting for one commit hold no threads.
     pub async fn submit(

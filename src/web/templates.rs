@@ -75,12 +75,91 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
 }
 
-/// `GET /educator/sign-in`.
+/// `GET /educator/sign-in` (the educator token).
 #[derive(Template)]
 #[template(path = "educator_sign_in.html")]
-pub struct SignInPage<'a> {
+pub struct TokenSignInPage<'a> {
     pub csrf: &'a str,
     pub problem: Option<&'a str>,
+}
+
+/// A problem with one field of a form, shown in the summary and beside the field.
+pub struct FieldProblem {
+    /// The field's name and id.
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Forms that show [`FieldProblem`]s: the messages of one field, for the field macro.
+pub trait FieldProblems {
+    fn problems(&self) -> &[FieldProblem];
+
+    fn problems_for(&self, field: &str) -> Vec<&str> {
+        self.problems()
+            .iter()
+            .filter(|p| p.field == field)
+            .map(|p| p.message.as_str())
+            .collect()
+    }
+}
+
+macro_rules! field_problems {
+    ($($page:ident),*) => {
+        $(impl FieldProblems for $page<'_> {
+            fn problems(&self) -> &[FieldProblem] {
+                self.problems
+            }
+        })*
+    };
+}
+
+field_problems!(JoinPage, PasswordPage, SetPasswordPage);
+
+/// `GET /sign-in`.
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage<'a> {
+    pub csrf: &'a str,
+    /// Where to go afterwards (a local path, or empty).
+    pub next: &'a str,
+    pub username: &'a str,
+    pub note: Option<&'a str>,
+    pub problem: Option<&'a str>,
+}
+
+/// `GET /join`.
+#[derive(Template)]
+#[template(path = "join.html")]
+pub struct JoinPage<'a> {
+    pub csrf: &'a str,
+    /// The display name of the signed-in student: then only the code is asked.
+    pub signed_in_as: Option<&'a str>,
+    pub code: &'a str,
+    pub display_name: &'a str,
+    pub username: &'a str,
+    pub problems: &'a [FieldProblem],
+}
+
+/// `GET /account/password`.
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage<'a> {
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub problems: &'a [FieldProblem],
+    /// The password was just changed.
+    pub done: bool,
+}
+
+/// `GET /set-password/{token}`.
+#[derive(Template)]
+#[template(path = "set_password.html")]
+pub struct SetPasswordPage<'a> {
+    pub csrf: &'a str,
+    pub token: &'a str,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub problems: &'a [FieldProblem],
 }
 
 /// One lesson's row on the dashboard.

@@ -1,5 +1,6 @@
 //! Quiz attempts: start (POST → 303), show the form or the result, submit (POST → 303), and
-//! retry the missed questions. An attempt is visible only to the session that started it.
+//! retry the missed questions. An anonymous attempt is visible only to the browser session
+//! that started it, a learner's only to that learner (signed in on any device).
 
 use std::time::Instant;
 
@@ -18,7 +19,8 @@ use crate::web::AppState;
 use crate::web::auth::ClientIp;
 use crate::web::error::AppError;
 use crate::web::form::CheckedForm;
-use crate::web::limits::Segment;
+use crate::web::identity::{self, Visitor, encode_next};
+use crate::web::limits::{ClientKey, Segment};
 use crate::web::session::{Session, random_token};
 use crate::web::templates::{QuizFacts, QuizPage, ResultPage};
 use crate::web::views::{format_points, points_label, quiz_questions, result_questions};
@@ -33,8 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/attempts/{token}/retry", post(retry))
 }
 
-/// The attempt with this token, if it belongs to this session. Anything else is a 404, so
-/// tokens cannot be probed.
+/// The attempt with this token, if it belongs to whoever holds this session. Anything else is
+/// a 404, so tokens cannot be probed.
 async fn owned_attempt(
     state: &AppState,
     token: &str,
@@ -45,10 +47,30 @@ async fn owned_attempt(
         return Err(AppError::NotFound);
     }
     let token = token.to_string();
-    let attempt = state.with_quick_read(move |s| s.attempt(&token)).await?;
+    let attempt = state
+        .with_quick_read(move |s| s.attempt(&token))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if identity::owns(state, session, &attempt.attempt).await? {
+        Ok(attempt)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The rate-limit bucket of an attempt's owner: the learner's, else the client address's.
+fn owner_key(attempt: &Attempt, ip: std::net::IpAddr) -> ClientKey {
     attempt
-        .filter(|a| a.attempt.session_id == session.id)
-        .ok_or(AppError::NotFound)
+        .attempt
+        .learner_id
+        .map_or(ClientKey::Address(ip), ClientKey::Account)
+}
+
+/// The rate-limit bucket of a visitor: the account's when signed in, else the address's.
+fn visitor_key(visitor: &Visitor, ip: std::net::IpAddr) -> ClientKey {
+    visitor
+        .learner_id()
+        .map_or(ClientKey::Address(ip), ClientKey::Account)
 }
 
 /// How far back unsubmitted attempts count towards `open_attempts_per_session`.
@@ -57,17 +79,23 @@ const OPEN_ATTEMPT_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// Draws and saves a new attempt; `only` limits it to those question ids (a retry).
 async fn start_attempt(
     state: &AppState,
-    session: &Session,
+    visitor: &Visitor,
     lesson: &Lesson,
     only: Option<&[String]>,
 ) -> Result<Response, AppError> {
+    let session = &visitor.session;
     let quiz = lesson.quiz.as_ref().ok_or(AppError::NotFound)?;
+    if state.config.require_sign_in && visitor.account.is_none() {
+        // Back to the reading afterwards, where the start button is.
+        let next = encode_next(&format!("/lessons/{}#quiz", lesson.id));
+        return Ok(Redirect::to(&format!("/sign-in?next={next}&why=quiz")).into_response());
+    }
     let started_ms = state.now_ms();
     let cap = state.config.open_attempts_per_session;
     if cap > 0 {
-        let (session_id, since_ms) = (session.id.clone(), started_ms - OPEN_ATTEMPT_WINDOW_MS);
+        let (owner, since_ms) = (visitor.owner(), started_ms - OPEN_ATTEMPT_WINDOW_MS);
         let open = state
-            .with_quick_read(move |s| s.open_attempts(&session_id, since_ms))
+            .with_quick_read(move |s| s.open_attempts(&owner, since_ms))
             .await?;
         // Checked before the insert, not in it: parallel starts from one session can pass
         // together, but the per-client rate limit bounds how many.
@@ -81,6 +109,7 @@ async fn start_attempt(
     let attempt = NewAttempt::draw(
         lesson,
         &session.id,
+        visitor.learner_id(),
         random_token(),
         rand::random(),
         started_ms,
@@ -114,17 +143,19 @@ async fn start(
     State(state): State<AppState>,
     Segment(id): Segment,
     ClientIp(ip): ClientIp,
-    session: Session,
+    visitor: Visitor,
     form: CheckedForm,
 ) -> Result<Response, AppError> {
-    state.start_limiter.take(ip, Instant::now())?;
+    state
+        .start_limiter
+        .take(visitor_key(&visitor, ip), Instant::now())?;
     form.without_fields()?;
     if !is_valid_id(&id) {
         return Err(AppError::NotFound);
     }
     let catalog = state.catalog();
     let lesson = catalog.lesson(&id).ok_or(AppError::NotFound)?;
-    start_attempt(&state, &session, lesson, None).await
+    start_attempt(&state, &visitor, lesson, None).await
 }
 
 async fn show(
@@ -224,8 +255,10 @@ async fn submit(
     session: Session,
     CheckedForm(fields): CheckedForm,
 ) -> Result<Response, AppError> {
-    state.submit_limiter.take(ip, Instant::now())?;
     let attempt = owned_attempt(&state, &token, &session).await?;
+    state
+        .submit_limiter
+        .take(owner_key(&attempt, ip), Instant::now())?;
     let redirect = Redirect::to(&format!("/attempts/{}", attempt.attempt.token)).into_response();
     if attempt.submission.is_some() {
         // Graded once: a resubmission changes nothing and shows the result.
@@ -264,12 +297,14 @@ async fn retry(
     State(state): State<AppState>,
     Segment(token): Segment,
     ClientIp(ip): ClientIp,
-    session: Session,
+    visitor: Visitor,
     form: CheckedForm,
 ) -> Result<Response, AppError> {
-    state.start_limiter.take(ip, Instant::now())?;
+    state
+        .start_limiter
+        .take(visitor_key(&visitor, ip), Instant::now())?;
     form.without_fields()?;
-    let attempt = owned_attempt(&state, &token, &session).await?;
+    let attempt = owned_attempt(&state, &token, &visitor.session).await?;
     let Some(submission) = &attempt.submission else {
         return Ok(Redirect::to(&format!("/attempts/{}", attempt.attempt.token)).into_response());
     };
@@ -292,5 +327,5 @@ async fn retry(
             "There is nothing to retry: every question of that attempt was answered correctly, or the missed ones are no longer in the lesson.".into(),
         ));
     }
-    start_attempt(&state, &session, lesson, Some(&missed)).await
+    start_attempt(&state, &visitor, lesson, Some(&missed)).await
 }

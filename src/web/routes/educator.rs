@@ -28,7 +28,7 @@ use crate::web::limits::Segment;
 use crate::web::session::{Session, set_cookie};
 use crate::web::templates::{
     DashboardPage, DashboardRow, HistogramBar, LessonStatsPage, PreviewPage, PreviewQuestion,
-    QuestionRow, SignInPage,
+    QuestionRow, TokenSignInPage,
 };
 use crate::web::views::{describe, format_points};
 
@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn render_sign_in(session: &Session, problem: Option<&str>) -> Result<String, AppError> {
-    Ok(SignInPage {
+    Ok(TokenSignInPage {
         csrf: &session.csrf,
         problem,
     }

@@ -1,5 +1,6 @@
 //! Every route, merged from one module per area.
 
+pub mod account;
 pub mod attempts;
 pub mod educator;
 pub mod pages;
@@ -16,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(pages::router())
         .merge(attempts::router())
+        .merge(account::router())
         .merge(educator::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
