@@ -9,6 +9,7 @@ pub mod limits;
 pub mod quiz_pages;
 pub mod routes;
 pub mod session;
+pub mod standing;
 pub mod templates;
 pub mod views;
 

@@ -52,6 +52,8 @@ pub struct QuizPage<'a> {
 #[derive(Template)]
 #[template(path = "result.html")]
 pub struct ResultPage<'a> {
+    /// Shown to an educator reviewing this learner's attempt: no buttons to act on it.
+    pub reviewed_learner: Option<&'a str>,
     pub lesson_title: &'a str,
     pub lesson_id: &'a str,
     pub token: &'a str,
@@ -238,4 +240,155 @@ pub struct PreviewPage<'a> {
     pub csrf: &'a str,
     pub lesson: &'a Lesson,
     pub questions: Vec<PreviewQuestion>,
+}
+
+/// One lesson on a learner's progress page.
+pub struct ProgressRow {
+    pub lesson_id: String,
+    pub title: String,
+    /// The classes that assign it, or empty.
+    pub classes: String,
+    pub due: Option<String>,
+    /// Past its due date with no grade.
+    pub overdue: bool,
+    pub status: &'static str,
+    pub best: String,
+    pub grade: String,
+    /// The grade comes from an attempt submitted after the due date.
+    pub late: bool,
+    /// The quiz's grading method, by name.
+    pub method: &'static str,
+    pub attempts: String,
+    pub passed: Option<bool>,
+    /// The open attempt's token.
+    pub resume: Option<String>,
+    /// The newest submitted attempt's token.
+    pub review: Option<String>,
+}
+
+/// `GET /progress`.
+#[derive(Template)]
+#[template(path = "progress.html")]
+pub struct ProgressPage<'a> {
+    pub csrf: &'a str,
+    pub display_name: &'a str,
+    pub username: &'a str,
+    pub classes: Vec<String>,
+    pub rows: Vec<ProgressRow>,
+}
+
+/// One lesson in a class's assignment fieldset.
+pub struct AssignRow {
+    pub id: String,
+    pub title: String,
+    pub checked: bool,
+    /// `YYYY-MM-DD`, or empty.
+    pub due: String,
+}
+
+/// One class on the classes page.
+pub struct ClassSummary {
+    pub id: i64,
+    pub name: String,
+    /// `ABCD-EFGH`, or `None` while joining is closed.
+    pub code: Option<String>,
+    pub learners: usize,
+    pub lessons: usize,
+}
+
+/// `GET /educator/classes`.
+#[derive(Template)]
+#[template(path = "educator_classes.html")]
+pub struct ClassesPage<'a> {
+    pub csrf: &'a str,
+    pub classes: Vec<ClassSummary>,
+    /// The name typed into the new-class form, when it comes back with a problem.
+    pub name: &'a str,
+    pub lessons: Vec<AssignRow>,
+    pub problem: Option<String>,
+}
+
+/// A gradebook column: a lesson, with the link that sorts by it.
+pub struct SortLink {
+    pub key: String,
+    pub label: String,
+    pub due: Option<String>,
+    pub method: &'static str,
+    pub sorted: bool,
+}
+
+/// One gradebook cell.
+pub struct GradeCell {
+    pub lesson_id: String,
+    pub percent: Option<String>,
+    pub late: bool,
+}
+
+/// One learner's gradebook row.
+pub struct GradebookRow {
+    pub learner_id: i64,
+    pub name: String,
+    pub username: String,
+    pub cells: Vec<GradeCell>,
+}
+
+/// One learner on the roster.
+pub struct RosterRow {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    pub joined: String,
+    pub last_activity: String,
+}
+
+/// `GET /educator/classes/{id}`.
+#[derive(Template)]
+#[template(path = "educator_class.html")]
+pub struct ClassPage<'a> {
+    pub csrf: &'a str,
+    pub id: i64,
+    pub name: &'a str,
+    pub code: Option<String>,
+    /// The code without its dash, for the join link.
+    pub raw_code: String,
+    pub columns: Vec<SortLink>,
+    pub sorted_by_name: bool,
+    pub rows: Vec<GradebookRow>,
+    pub roster: Vec<RosterRow>,
+    pub lessons: Vec<AssignRow>,
+    pub problem: Option<String>,
+}
+
+/// One attempt on a learner's page.
+pub struct LearnerAttemptRow {
+    pub token: String,
+    pub lesson: String,
+    pub started: String,
+    pub submitted: Option<String>,
+    pub score: Option<String>,
+    pub after_due: bool,
+    pub practice: bool,
+}
+
+/// `GET /educator/classes/{id}/learners/{learner}`.
+#[derive(Template)]
+#[template(path = "educator_learner.html")]
+pub struct LearnerPage<'a> {
+    pub csrf: &'a str,
+    pub class_id: i64,
+    pub class_name: &'a str,
+    pub name: &'a str,
+    pub username: &'a str,
+    pub rows: Vec<LearnerAttemptRow>,
+}
+
+/// `POST /educator/classes/{id}/learners/{learner}/reset`: the one-time link to pass on.
+#[derive(Template)]
+#[template(path = "educator_reset_link.html")]
+pub struct ResetLinkPage<'a> {
+    pub csrf: &'a str,
+    pub class_id: i64,
+    pub name: &'a str,
+    pub username: &'a str,
+    pub link: String,
 }

@@ -176,7 +176,7 @@ async fn show(
     }
     let attempt = owned_attempt(&state, &token, &session).await?;
     let page = match &attempt.submission {
-        Some(submission) => render_result(&attempt, submission, &session)?,
+        Some(submission) => render_result(&attempt, submission, &session, None)?,
         None => {
             let page = render_quiz(&attempt, &[], &[], &session)?;
             state
@@ -223,15 +223,19 @@ fn render_quiz(
     Ok(page.render()?)
 }
 
-fn render_result(
+/// The result page of a submitted attempt; `reviewed_learner` names the learner when an
+/// educator reviews it (then it has no buttons).
+pub fn render_result(
     attempt: &Attempt,
     submission: &Submission,
     session: &Session,
+    reviewed_learner: Option<&str>,
 ) -> Result<String, AppError> {
     let a = &attempt.attempt;
     let questions = result_questions(&a.questions, submission);
     let missed = questions.iter().filter(|q| q.section.is_some()).count();
     let page = ResultPage {
+        reviewed_learner,
         lesson_title: &a.lesson_title,
         lesson_id: &a.lesson_id,
         token: &a.token,

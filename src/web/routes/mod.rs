@@ -2,8 +2,10 @@
 
 pub mod account;
 pub mod attempts;
+pub mod classes;
 pub mod educator;
 pub mod pages;
+pub mod progress;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -18,6 +20,8 @@ pub fn router() -> Router<AppState> {
         .merge(pages::router())
         .merge(attempts::router())
         .merge(account::router())
+        .merge(progress::router())
+        .merge(classes::router())
         .merge(educator::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
