@@ -16,7 +16,10 @@ use crate::quiz::draw::draw_question;
 use crate::quiz::stats::{
     GradedAttempt, LessonSummary, MIN_ATTEMPTS, histogram, lesson_summary, question_stats,
 };
-use crate::store::Attempt;
+use std::collections::HashMap;
+
+use crate::accounts::AccountId;
+use crate::store::{Account, Attempt};
 use crate::web::AppState;
 use crate::web::auth::{
     ClientIp, EDUCATOR_COOKIE, EDUCATOR_SESSION_SECS, Educator, educator_cookie_value,
@@ -25,6 +28,7 @@ use crate::web::auth::{
 use crate::web::error::AppError;
 use crate::web::form::CheckedForm;
 use crate::web::limits::Segment;
+use crate::web::routes::classes::learners_in_scope;
 use crate::web::session::{Session, set_cookie};
 use crate::web::templates::{
     DashboardPage, DashboardRow, HistogramBar, LessonStatsPage, PreviewPage, PreviewQuestion,
@@ -131,16 +135,55 @@ fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "—".into(), |v| format!("{}%", format_points(v)))
 }
 
+/// A lesson's attempts this educator may see: every one for the administrator, else only
+/// those of learners in the educator's classes.
+async fn visible_attempts(
+    state: &AppState,
+    educator: Educator,
+    lesson_id: &str,
+) -> Result<(Vec<Attempt>, HashMap<AccountId, Account>), AppError> {
+    let learners = learners_in_scope(state, educator.scope).await?;
+    let id = lesson_id.to_string();
+    let attempts = state.with_store(move |s| s.lesson_attempts(&id)).await?;
+    match learners {
+        Some(learners) => Ok((
+            attempts
+                .into_iter()
+                .filter(|a| a.attempt.learner_id.is_some_and(|l| learners.contains_key(&l)))
+                .collect(),
+            learners,
+        )),
+        None => {
+            // The administrator: names of every learner who made one of these attempts.
+            let mut ids: Vec<AccountId> =
+                attempts.iter().filter_map(|a| a.attempt.learner_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let names = state
+                .with_store(move |s| {
+                    let mut names = HashMap::new();
+                    for id in ids {
+                        if let Some(account) = s.accounts().account(id)? {
+                            names.insert(id, account);
+                        }
+                    }
+                    Ok(names)
+                })
+                .await?;
+            Ok((attempts, names))
+        }
+    }
+}
+
 async fn dashboard(
-    _: Educator,
+    educator: Educator,
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Html<String>, AppError> {
     let catalog = state.catalog();
     let mut rows = Vec::new();
     for lesson in catalog.lessons() {
-        let id = lesson.id.clone();
-        let attempts = state.with_store(move |s| s.lesson_attempts(&id)).await?;
+        let (attempts, _) = visible_attempts(&state, educator, &lesson.id).await?;
         let LessonSummary {
             started,
             submitted,
@@ -180,13 +223,13 @@ fn find_lesson(state: &AppState, id: &str) -> Result<std::sync::Arc<Lesson>, App
 }
 
 async fn lesson_stats(
-    _: Educator,
+    educator: Educator,
     State(state): State<AppState>,
     Segment(id): Segment,
     session: Session,
 ) -> Result<Html<String>, AppError> {
     let lesson = find_lesson(&state, &id)?;
-    let attempts = state.with_store(move |s| s.lesson_attempts(&id)).await?;
+    let (attempts, _) = visible_attempts(&state, educator, &lesson.id).await?;
     let graded = graded(&attempts);
     let summary = lesson_summary(attempts.len(), &graded);
     let percents: Vec<f64> = graded.iter().map(|a| a.score.percent()).collect();
@@ -335,15 +378,12 @@ fn timestamp(ms: i64) -> String {
 }
 
 async fn attempts_csv(
-    _: Educator,
+    educator: Educator,
     State(state): State<AppState>,
     Segment(id): Segment,
 ) -> Result<Response, AppError> {
     let lesson = find_lesson(&state, &id)?;
-    let lesson_id = lesson.id.clone();
-    let attempts = state
-        .with_store(move |s| s.lesson_attempts(&lesson_id))
-        .await?;
+    let (attempts, learners) = visible_attempts(&state, educator, &lesson.id).await?;
     // Columns: the current pool's questions in file order, then ids only older versions had.
     let mut ids: Vec<String> = lesson
         .quiz
@@ -361,6 +401,8 @@ async fn attempts_csv(
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = [
         "attempt",
+        "learner_name",
+        "learner_username",
         "started",
         "submitted",
         "duration_seconds",
@@ -377,8 +419,11 @@ async fn attempts_csv(
     writer.write_record(&header).map_err(csv_error)?;
     for a in &attempts {
         let Some(s) = &a.submission else { continue };
+        let learner = a.attempt.learner_id.and_then(|id| learners.get(&id));
         let mut row = vec![
             a.attempt.token.clone(),
+            learner.map_or_else(String::new, |l| l.display_name.clone()),
+            learner.map_or_else(String::new, |l| l.username.clone()),
             timestamp(a.attempt.started_ms),
             timestamp(s.submitted_ms),
             format!(
