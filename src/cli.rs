@@ -54,7 +54,11 @@ pub struct EducatorArgs {
     )]
     pub db: crate::store::Location,
     /// The address students and educators reach lectern at, for the printed link.
-    #[arg(long, default_value = "http://127.0.0.1:3000", env = "LECTERN_BASE_URL")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:3000",
+        env = "LECTERN_BASE_URL"
+    )]
     pub base_url: String,
 }
 

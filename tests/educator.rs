@@ -266,6 +266,8 @@ async fn the_csv_export_parses_back_and_matches_the_result_pages() {
         header,
         [
             "attempt",
+            "learner_name",
+            "learner_username",
             "started",
             "submitted",
             "duration_seconds",
@@ -289,14 +291,16 @@ async fn the_csv_export_parses_back_and_matches_the_result_pages() {
             .iter()
             .find(|r| &r[0] == token)
             .expect("attempt in the CSV");
-        assert_eq!(row[4].parse::<f64>().unwrap(), *earned);
-        assert_eq!(row[5].parse::<f64>().unwrap(), *possible);
-        let per_question: f64 = (8..15).map(|i| row[i].parse::<f64>().unwrap()).sum();
+        // Anonymous attempts: no learner's name or username.
+        assert_eq!((&row[1], &row[2]), ("", ""));
+        assert_eq!(row[6].parse::<f64>().unwrap(), *earned);
+        assert_eq!(row[7].parse::<f64>().unwrap(), *possible);
+        let per_question: f64 = (10..17).map(|i| row[i].parse::<f64>().unwrap()).sum();
         assert_eq!(
             per_question, *earned,
             "question columns add up to the total"
         );
-        assert_eq!(&row[7], if earned == possible { "true" } else { "false" });
+        assert_eq!(&row[9], if earned == possible { "true" } else { "false" });
     }
 }
 

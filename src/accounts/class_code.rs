@@ -76,7 +76,14 @@ mod tests {
 
     #[test]
     fn text_that_cannot_be_a_code_is_refused() {
-        for typed in ["", "ABCD-EFG", "ABCD-EFGHJ", "ABCD-EF0H", "ABCD-EFGO", "ABCD EFG!"] {
+        for typed in [
+            "",
+            "ABCD-EFG",
+            "ABCD-EFGHJ",
+            "ABCD-EF0H",
+            "ABCD-EFGO",
+            "ABCD EFG!",
+        ] {
             assert_eq!(ClassCode::parse(typed), Err(NotAClassCode), "{typed:?}");
         }
     }

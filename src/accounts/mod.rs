@@ -124,10 +124,7 @@ mod tests {
             Username::parse("ani k"),
             Err(NameProblem::UsernameCharacters)
         );
-        assert_eq!(
-            Username::parse("anı"),
-            Err(NameProblem::UsernameCharacters)
-        );
+        assert_eq!(Username::parse("anı"), Err(NameProblem::UsernameCharacters));
     }
 
     #[test]

@@ -86,9 +86,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         return false;
     }
     match PasswordHash::new(stored) {
-        Ok(hash) => argon2()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok(),
+        Ok(hash) => argon2().verify_password(password.as_bytes(), &hash).is_ok(),
         Err(_) => false,
     }
 }
@@ -106,7 +104,10 @@ mod tests {
 
     #[test]
     fn the_policy_asks_for_length_and_refuses_common_and_guessable_passwords() {
-        assert_eq!(check_new_password("short", "ani"), Err(PasswordProblem::TooShort));
+        assert_eq!(
+            check_new_password("short", "ani"),
+            Err(PasswordProblem::TooShort)
+        );
         assert_eq!(
             check_new_password("PassWord1", "ani"),
             Err(PasswordProblem::Common)
@@ -146,7 +147,13 @@ mod tests {
     #[test]
     fn the_bundled_list_is_loaded_and_every_entry_would_pass_the_length_rule() {
         assert!(COMMON.len() > 150);
-        assert!(COMMON.iter().all(|p| p.chars().count() >= MIN_LENGTH), "{:?}",
-            COMMON.iter().filter(|p| p.chars().count() < MIN_LENGTH).collect::<Vec<_>>());
+        assert!(
+            COMMON.iter().all(|p| p.chars().count() >= MIN_LENGTH),
+            "{:?}",
+            COMMON
+                .iter()
+                .filter(|p| p.chars().count() < MIN_LENGTH)
+                .collect::<Vec<_>>()
+        );
     }
 }

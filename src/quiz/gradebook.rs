@@ -65,7 +65,12 @@ mod tests {
             .collect()
     }
 
-    fn check(method: GradingMethod, list: &[(i64, f64)], due: Option<i64>, expected: Option<(f64, bool)>) {
+    fn check(
+        method: GradingMethod,
+        list: &[(i64, f64)],
+        due: Option<i64>,
+        expected: Option<(f64, bool)>,
+    ) {
         let got = grade(method, &tries(list), due).map(|g| (g.percent, g.late));
         assert_eq!(got, expected, "{method:?} of {list:?}, due {due:?}");
     }
@@ -77,7 +82,12 @@ mod tests {
         check(GradingMethod::Highest, &list, None, Some((90.0, false)));
         check(GradingMethod::First, &list, None, Some((40.0, false)));
         check(GradingMethod::Last, &list, None, Some((60.0, false)));
-        check(GradingMethod::Average, &list, None, Some((190.0 / 3.0, false)));
+        check(
+            GradingMethod::Average,
+            &list,
+            None,
+            Some((190.0 / 3.0, false)),
+        );
         for (_, method) in GradingMethod::ALL {
             check(method, &[], None, None);
         }
@@ -89,9 +99,24 @@ mod tests {
         check(GradingMethod::Highest, &list, Some(15), Some((90.0, true)));
         check(GradingMethod::First, &list, Some(15), Some((40.0, false)));
         check(GradingMethod::Last, &list, Some(25), Some((60.0, true)));
-        check(GradingMethod::Average, &list, Some(25), Some((190.0 / 3.0, true)));
-        check(GradingMethod::Average, &list, Some(30), Some((190.0 / 3.0, false)));
+        check(
+            GradingMethod::Average,
+            &list,
+            Some(25),
+            Some((190.0 / 3.0, true)),
+        );
+        check(
+            GradingMethod::Average,
+            &list,
+            Some(30),
+            Some((190.0 / 3.0, false)),
+        );
         // Equal best scores: the earlier one counts, on time.
-        check(GradingMethod::Highest, &[(10, 80.0), (20, 80.0)], Some(15), Some((80.0, false)));
+        check(
+            GradingMethod::Highest,
+            &[(10, 80.0), (20, 80.0)],
+            Some(15),
+            Some((80.0, false)),
+        );
     }
 }

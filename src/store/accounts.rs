@@ -100,8 +100,11 @@ pub trait AccountStore: Send + Sync {
         expires_ms: i64,
     ) -> Result<(), StoreError>;
     /// The account signed in on this session, unless the sign-in has expired.
-    fn session_account(&self, session_hash: &str, now_ms: i64)
-    -> Result<Option<Account>, StoreError>;
+    fn session_account(
+        &self,
+        session_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<Account>, StoreError>;
     /// Signs the session out.
     fn end_account_session(&self, session_hash: &str) -> Result<(), StoreError>;
     /// Sets a new password hash and signs the account out everywhere but `keep_session_hash`.
@@ -157,8 +160,12 @@ pub trait AccountStore: Send + Sync {
         lessons: &[ClassLesson],
     ) -> Result<(), StoreError>;
     /// Adds a learner; `Ok(false)` when already a member.
-    fn join_class(&self, id: ClassId, learner_id: AccountId, now_ms: i64)
-    -> Result<bool, StoreError>;
+    fn join_class(
+        &self,
+        id: ClassId,
+        learner_id: AccountId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
     /// The class's learners, by display name.
     fn members(&self, id: ClassId) -> Result<Vec<Member>, StoreError>;
     /// Removes a learner (their account and attempts stay); `Ok(false)` when not a member.

@@ -17,8 +17,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
-    AccountStore, Attempt, AttemptRow, NewAttempt, Owner, Store, StoreError, Submission,
-    SubmitDone,
+    AccountStore, Attempt, AttemptRow, NewAttempt, Owner, Store, StoreError, Submission, SubmitDone,
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
@@ -420,10 +419,7 @@ fn attempts_of(
 fn owner_condition(owner: &Owner) -> (&'static str, rusqlite::types::Value) {
     match owner {
         Owner::Learner(id) => ("learner_id = ?1", (*id).into()),
-        Owner::Session(id) => (
-            "session_id = ?1 AND learner_id IS NULL",
-            id.clone().into(),
-        ),
+        Owner::Session(id) => ("session_id = ?1 AND learner_id IS NULL", id.clone().into()),
     }
 }
 
@@ -660,7 +656,12 @@ mod tests {
         assert!(!store.submit("t", &submission(0.0)).unwrap());
         let graded = store.attempt("t").unwrap().unwrap();
         assert_eq!(graded.submission, Some(submission(2.0)));
-        assert_eq!(store.count_attempts(&Owner::Session("s".into()), "l").unwrap(), 1);
+        assert_eq!(
+            store
+                .count_attempts(&Owner::Session("s".into()), "l")
+                .unwrap(),
+            1
+        );
         assert_eq!(store.lesson_attempts("l").unwrap().len(), 1);
         assert!(store.attempt("nope").unwrap().is_none());
     }
@@ -767,7 +768,12 @@ mod tests {
                 );
             }
         }
-        assert_eq!(reopened.count_attempts(&Owner::Session("s".into()), "l").unwrap(), 1 + 48);
+        assert_eq!(
+            reopened
+                .count_attempts(&Owner::Session("s".into()), "l")
+                .unwrap(),
+            1 + 48
+        );
     }
 
     #[test]

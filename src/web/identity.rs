@@ -224,7 +224,12 @@ mod tests {
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/progress"), "/"), "/progress");
         assert_eq!(safe_next(Some("/lessons/a?x=1"), "/"), "/lessons/a?x=1");
-        for evil in ["//evil.example", "/\\evil.example", "https://evil.example", ""] {
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+        ] {
             assert_eq!(safe_next(Some(evil), "/fallback"), "/fallback", "{evil}");
         }
         assert_eq!(safe_next(None, "/fallback"), "/fallback");

@@ -56,9 +56,7 @@ pub fn standing<'a>(
         open: attempts
             .iter()
             .rev()
-            .find(|a| {
-                a.submission.is_none() && a.attempt.deadline_ms.is_none_or(|d| d > now_ms)
-            })
+            .find(|a| a.submission.is_none() && a.attempt.deadline_ms.is_none_or(|d| d > now_ms))
             .copied(),
         last_submitted: attempts
             .iter()
@@ -72,10 +70,8 @@ pub fn standing<'a>(
 
 /// A due date as people write it: "10 December 2026".
 pub fn day(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map_or_else(
-        |_| String::new(),
-        |t| t.strftime("%-d %B %Y").to_string(),
-    )
+    jiff::Timestamp::from_millisecond(ms)
+        .map_or_else(|_| String::new(), |t| t.strftime("%-d %B %Y").to_string())
 }
 
 /// A moment to the minute, in UTC: "10 December 2026, 14:05 UTC".

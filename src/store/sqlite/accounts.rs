@@ -231,7 +231,10 @@ impl AccountStore for SqliteStore {
         password_hash: &str,
         keep_session_hash: Option<&str>,
     ) -> Result<(), StoreError> {
-        let (hash, keep) = (password_hash.to_string(), keep_session_hash.map(str::to_string));
+        let (hash, keep) = (
+            password_hash.to_string(),
+            keep_session_hash.map(str::to_string),
+        );
         self.write(move |conn| {
             conn.prepare_cached("UPDATE accounts SET password_hash = ?2 WHERE id = ?1")?
                 .execute(params![id, hash])?;

@@ -39,7 +39,10 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/join", get(join_form).post(join))
-        .route("/account/password", get(password_form).post(change_password))
+        .route(
+            "/account/password",
+            get(password_form).post(change_password),
+        )
         .route(
             "/set-password/{token}",
             get(set_password_form).post(set_password),
@@ -67,9 +70,11 @@ pub fn new_password_link(
     now_ms: i64,
 ) -> Result<String, StoreError> {
     let token = random_token();
-    store
-        .accounts()
-        .create_password_link(&link_hash(&token), account_id, now_ms + LINK_VALID_MS)?;
+    store.accounts().create_password_link(
+        &link_hash(&token),
+        account_id,
+        now_ms + LINK_VALID_MS,
+    )?;
     Ok(format!("/set-password/{token}"))
 }
 
@@ -166,7 +171,10 @@ async fn sign_in(
     form: CheckedForm,
 ) -> Result<Response, AppError> {
     let form = form.named(&["username", "password", "next"])?;
-    let (typed, password) = (form.one("username").to_string(), form.one("password").to_string());
+    let (typed, password) = (
+        form.one("username").to_string(),
+        form.one("password").to_string(),
+    );
     let next = safe_next(Some(form.one("next")), "").to_string();
     if let Err(retry_after_secs) = state.address_failures.check(ip, Instant::now()) {
         return Err(AppError::TooManyRequests { retry_after_secs });
@@ -235,14 +243,20 @@ async fn sign_in(
                 &next,
                 &typed,
                 None,
-                Some("That username and password do not match an account. Check both and try again."),
+                Some(
+                    "That username and password do not match an account. Check both and try again.",
+                ),
             )?;
             Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response())
         }
     }
 }
 
-async fn sign_out(State(state): State<AppState>, session: Session, form: CheckedForm) -> Result<Response, AppError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    session: Session,
+    form: CheckedForm,
+) -> Result<Response, AppError> {
     form.without_fields()?;
     let cookie = identity::sign_out(&state, &session).await?;
     Ok(redirect_with_cookie("/", cookie))
@@ -277,7 +291,10 @@ fn render_join(
     .render()?)
 }
 
-async fn join_form(visitor: Visitor, Query(query): Query<JoinQuery>) -> Result<Html<String>, AppError> {
+async fn join_form(
+    visitor: Visitor,
+    Query(query): Query<JoinQuery>,
+) -> Result<Html<String>, AppError> {
     let typed = JoinTyped {
         code: query.code.unwrap_or_default().chars().take(20).collect(),
         ..JoinTyped::default()
@@ -298,19 +315,33 @@ async fn join(
     visitor: Visitor,
     form: CheckedForm,
 ) -> Result<Response, AppError> {
-    let form = form.named(&["code", "display_name", "username", "password", "password_again"])?;
+    let form = form.named(&[
+        "code",
+        "display_name",
+        "username",
+        "password",
+        "password_again",
+    ])?;
     let typed = JoinTyped {
         code: form.one("code").trim().to_string(),
         display_name: form.one("display_name").to_string(),
         username: form.one("username").to_string(),
     };
     let again = |problems: Vec<FieldProblem>| -> Result<Response, AppError> {
-        Ok((StatusCode::BAD_REQUEST, Html(render_join(&visitor, &typed, &problems)?)).into_response())
+        Ok((
+            StatusCode::BAD_REQUEST,
+            Html(render_join(&visitor, &typed, &problems)?),
+        )
+            .into_response())
     };
     if let Err(retry_after_secs) = state.address_failures.check(ip, Instant::now()) {
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
-    if visitor.account.as_ref().is_some_and(|a| a.role == Role::Educator) {
+    if visitor
+        .account
+        .as_ref()
+        .is_some_and(|a| a.role == Role::Educator)
+    {
         return Err(AppError::NotAllowed(
             "Educator accounts do not join classes. Sign out first to join as a student.".into(),
         ));
@@ -355,7 +386,10 @@ async fn join(
     if let Err(e) = check_new_password(&password, username.as_ref().map_or("", |u| u.as_str())) {
         problems.push(problem("password", e));
     } else if form.one("password_again") != password {
-        problems.push(problem("password_again", "The two passwords are not the same. Type the new password again in both boxes."));
+        problems.push(problem(
+            "password_again",
+            "The two passwords are not the same. Type the new password again in both boxes.",
+        ));
     }
     let (Some(class), Some(display_name), Some(username), true) =
         (class, display_name, username, problems.is_empty())
@@ -420,15 +454,23 @@ async fn change_password(
     if let Err(retry_after_secs) = state.address_failures.check(ip, Instant::now()) {
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
-    let (current, new) = (form.one("current").to_string(), form.one("password").to_string());
+    let (current, new) = (
+        form.one("current").to_string(),
+        form.one("password").to_string(),
+    );
     let mut problems = Vec::new();
     if let Err(e) = check_new_password(&new, &signed_in.account.username) {
         problems.push(problem("password", e));
     } else if form.one("password_again") != new {
-        problems.push(problem("password_again", "The two new passwords are not the same. Type it again in both boxes."));
+        problems.push(problem(
+            "password_again",
+            "The two new passwords are not the same. Type it again in both boxes.",
+        ));
     }
     let stored = signed_in.account.password_hash.clone().unwrap_or_default();
-    let current_ok = state.hashing(move || verify_password(&current, &stored)).await?;
+    let current_ok = state
+        .hashing(move || verify_password(&current, &stored))
+        .await?;
     if !current_ok {
         state.address_failures.fail(ip, Instant::now());
         problems.insert(0, problem("current", "That is not your current password."));
@@ -438,7 +480,10 @@ async fn change_password(
         return Ok((StatusCode::BAD_REQUEST, Html(page)).into_response());
     }
     let hash = state.hashing(move || hash_password(&new)).await?;
-    let (id, keep) = (signed_in.account.id, identity::session_hash(&signed_in.session.id));
+    let (id, keep) = (
+        signed_in.account.id,
+        identity::session_hash(&signed_in.session.id),
+    );
     state
         .with_store(move |s| s.accounts().set_password(id, &hash, Some(&keep)))
         .await?;
@@ -484,8 +529,15 @@ async fn set_password_form(
     let account = link_account(&state, &token).await?;
     // The link's token is in the address: keep it out of Referer headers and caches.
     let mut headers = HeaderMap::new();
-    headers.insert("referrer-policy", "no-referrer".parse().expect("a valid header"));
-    Ok((headers, Html(render_set_password(&session, &token, &account, &[])?)).into_response())
+    headers.insert(
+        "referrer-policy",
+        "no-referrer".parse().expect("a valid header"),
+    );
+    Ok((
+        headers,
+        Html(render_set_password(&session, &token, &account, &[])?),
+    )
+        .into_response())
 }
 
 async fn set_password(
@@ -501,7 +553,10 @@ async fn set_password(
     if let Err(e) = check_new_password(&new, &account.username) {
         problems.push(problem("password", e));
     } else if form.one("password_again") != new {
-        problems.push(problem("password_again", "The two passwords are not the same. Type it again in both boxes."));
+        problems.push(problem(
+            "password_again",
+            "The two passwords are not the same. Type it again in both boxes.",
+        ));
     }
     if !problems.is_empty() {
         let page = render_set_password(&session, &token, &account, &problems)?;

@@ -42,7 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/educator/classes/{id}/code", post(change_code))
         .route("/educator/classes/{id}/settings", post(update_class))
         .route("/educator/classes/{id}/grades.csv", get(grades_csv))
-        .route("/educator/classes/{id}/learners/{learner}", get(learner_page))
+        .route(
+            "/educator/classes/{id}/learners/{learner}",
+            get(learner_page),
+        )
         .route(
             "/educator/classes/{id}/learners/{learner}/remove",
             post(remove_learner),
@@ -70,11 +73,16 @@ async fn review_attempt(
         .with_quick_read(move |s| s.attempt(&token))
         .await?
         .ok_or(AppError::NotFound)?;
-    let learner = match (learners_in_scope(&state, educator.scope).await?, attempt.attempt.learner_id) {
+    let learner = match (
+        learners_in_scope(&state, educator.scope).await?,
+        attempt.attempt.learner_id,
+    ) {
         (None, None) => None,
-        (None, Some(id)) => state
-            .with_quick_read(move |s| s.accounts().account(id))
-            .await?,
+        (None, Some(id)) => {
+            state
+                .with_quick_read(move |s| s.accounts().account(id))
+                .await?
+        }
         (Some(learners), Some(id)) => Some(learners.get(&id).cloned().ok_or(AppError::NotFound)?),
         (Some(_), None) => return Err(AppError::NotFound),
     };
@@ -83,7 +91,12 @@ async fn review_attempt(
         || "an anonymous visitor".to_string(),
         |a| format!("{} ({})", a.display_name, a.username),
     );
-    Ok(Html(render_result(&attempt, submission, &session, Some(&name))?))
+    Ok(Html(render_result(
+        &attempt,
+        submission,
+        &session,
+        Some(&name),
+    )?))
 }
 
 /// A class id from the path; anything else names nothing.
@@ -159,10 +172,7 @@ fn assigned_lessons(form: &NamedFields, catalog: &Catalog) -> Result<Vec<ClassLe
             due_ms,
         });
     }
-    if let Some(unknown) = ticked
-        .iter()
-        .find(|id| catalog.lesson(id).is_none())
-    {
+    if let Some(unknown) = ticked.iter().find(|id| catalog.lesson(id).is_none()) {
         return Err(format!(
             "The lesson “{}” is no longer in the catalogue; reload the page.",
             unknown.chars().take(60).collect::<String>()
@@ -177,7 +187,10 @@ fn class_name(typed: &str) -> Result<String, String> {
     if (1..=100).contains(&name.chars().count()) && !name.chars().any(char::is_control) {
         Ok(name)
     } else {
-        Err("Give the class a name of 1 to 100 characters, for example “History 10B, spring”.".into())
+        Err(
+            "Give the class a name of 1 to 100 characters, for example “History 10B, spring”."
+                .into(),
+        )
     }
 }
 
@@ -268,7 +281,8 @@ async fn create_class(
     let form = form.named(&["name", "lesson", "due_for", "due"])?;
     let catalog = state.catalog();
     let typed = form.one("name").to_string();
-    let checked = class_name(&typed).and_then(|name| Ok((name, assigned_lessons(&form, &catalog)?)));
+    let checked =
+        class_name(&typed).and_then(|name| Ok((name, assigned_lessons(&form, &catalog)?)));
     let (name, lessons) = match checked {
         Ok(ok) => ok,
         Err(problem) => {
@@ -354,7 +368,10 @@ fn grades(
             lessons
                 .iter()
                 .map(|(id, _, due)| {
-                    let tries = by_key.get(&(m.account.id, id.as_str())).cloned().unwrap_or_default();
+                    let tries = by_key
+                        .get(&(m.account.id, id.as_str()))
+                        .cloned()
+                        .unwrap_or_default();
                     let method = standing::method(catalog.lesson(id).map(|l| l.as_ref()));
                     standing(&tries, method, *due, now_ms).grade
                 })
@@ -371,7 +388,11 @@ struct Gradebook {
     grades: Vec<Vec<Option<crate::quiz::gradebook::Grade>>>,
 }
 
-async fn gradebook(state: &AppState, educator: Educator, id: ClassId) -> Result<Gradebook, AppError> {
+async fn gradebook(
+    state: &AppState,
+    educator: Educator,
+    id: ClassId,
+) -> Result<Gradebook, AppError> {
     let class = class_in_scope(state, educator.scope, id).await?;
     let (members, attempts) = state
         .with_store(move |s| {
@@ -405,7 +426,10 @@ async fn class_page(
     let book = gradebook(&state, educator, id).await?;
     let catalog = state.catalog();
     let sort = query.sort.unwrap_or_else(|| "name".into());
-    let sorted_lesson = book.lessons.iter().position(|(lesson, _, _)| *lesson == sort);
+    let sorted_lesson = book
+        .lessons
+        .iter()
+        .position(|(lesson, _, _)| *lesson == sort);
     let mut order: Vec<usize> = (0..book.members.len()).collect();
     if let Some(column) = sorted_lesson {
         // Highest grade first; no grade last; ties by name.
@@ -500,8 +524,7 @@ async fn change_code(
                 return s.accounts().set_join_code(id, None).map(|_| ());
             }
             for _ in 0..8 {
-                if s
-                    .accounts()
+                if s.accounts()
                     .set_join_code(id, Some(ClassCode::generate().as_str()))?
                 {
                     return Ok(());
@@ -561,14 +584,23 @@ async fn grades_csv(
         .class
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-grades.csv\"", file.trim_matches('-')),
+                format!(
+                    "attachment; filename=\"{}-grades.csv\"",
+                    file.trim_matches('-')
+                ),
             ),
             (CACHE_CONTROL, "no-store".to_string()),
         ],
@@ -686,7 +718,11 @@ async fn reset_link(
         .and_then(|h| h.to_str().ok())
         .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
         .unwrap_or("127.0.0.1:3000");
-    let scheme = if state.config.behind_https { "https" } else { "http" };
+    let scheme = if state.config.behind_https {
+        "https"
+    } else {
+        "http"
+    };
     Ok(Html(
         ResetLinkPage {
             csrf: &session.csrf,

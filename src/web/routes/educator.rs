@@ -149,14 +149,20 @@ async fn visible_attempts(
         Some(learners) => Ok((
             attempts
                 .into_iter()
-                .filter(|a| a.attempt.learner_id.is_some_and(|l| learners.contains_key(&l)))
+                .filter(|a| {
+                    a.attempt
+                        .learner_id
+                        .is_some_and(|l| learners.contains_key(&l))
+                })
                 .collect(),
             learners,
         )),
         None => {
             // The administrator: names of every learner who made one of these attempts.
-            let mut ids: Vec<AccountId> =
-                attempts.iter().filter_map(|a| a.attempt.learner_id).collect();
+            let mut ids: Vec<AccountId> = attempts
+                .iter()
+                .filter_map(|a| a.attempt.learner_id)
+                .collect();
             ids.sort_unstable();
             ids.dedup();
             let names = state

@@ -78,7 +78,8 @@ async fn progress(
         } else {
             "Not started"
         };
-        let percent = |p: Option<f64>| p.map_or_else(|| "—".into(), |p| format!("{}%", format_points(p)));
+        let percent =
+            |p: Option<f64>| p.map_or_else(|| "—".into(), |p| format!("{}%", format_points(p)));
         rows.push((
             !is_assigned,
             due_ms,
@@ -105,7 +106,9 @@ async fn progress(
         ));
     }
     // Assigned first, soonest due first (undated after dated), then the course order.
-    rows.sort_by_key(|(unassigned, due, position, _)| (*unassigned, due.is_none(), *due, *position));
+    rows.sort_by_key(|(unassigned, due, position, _)| {
+        (*unassigned, due.is_none(), *due, *position)
+    });
     Ok(Html(
         ProgressPage {
             csrf: &signed_in.session.csrf,
