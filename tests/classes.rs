@@ -870,3 +870,96 @@ async fn a_database_written_by_the_previous_release_opens_with_all_its_attempts(
     let progress = browser.get("/progress").await;
     assert!(progress_of(&progress, "Fixture: every kind").contains("Attempts used 3"));
 }
+
+#[tokio::test]
+async fn every_account_and_class_form_refuses_posts_without_the_sessions_token_or_from_another_site()
+ {
+    let app = TestApp::new(&fixture("good"));
+    let mut teacher = administrator(&app).await;
+    let (class, code) = create_class(&mut teacher, "Hostile", &[]).await;
+    let mut student = app.browser();
+    join(&mut student, &code, "Ani", "ani", PASSWORD).await;
+    let page = teacher.get(&class).await;
+    let remove = {
+        let html = page.html();
+        html.select(&Selector::parse("form[action$='/remove']").unwrap())
+            .next()
+            .unwrap()
+            .value()
+            .attr("action")
+            .unwrap()
+            .to_string()
+    };
+    let attacker_csrf = app.browser().get("/sign-in").await.csrf();
+    let posts = [
+        "/sign-in".to_string(),
+        "/sign-out".into(),
+        "/join".into(),
+        "/account/password".into(),
+        format!("/set-password/{}", "a".repeat(32)),
+        "/educator/classes".into(),
+        format!("{class}/code"),
+        format!("{class}/settings"),
+        remove.clone(),
+        remove.replace("/remove", "/reset"),
+    ];
+    for path in &posts {
+        for browser in [&mut teacher, &mut student] {
+            for body in [String::new(), format!("csrf={attacker_csrf}")] {
+                let page = browser
+                    .post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+                    .await;
+                // Refused, or (for a page of another role) sent to sign in first.
+                let to_sign_in =
+                    page.status == StatusCode::SEE_OTHER && page.location().contains("sign-in");
+                assert!(
+                    page.status == StatusCode::FORBIDDEN || to_sign_in,
+                    "{path}: {} {}",
+                    page.status,
+                    page.body
+                );
+            }
+        }
+    }
+    // Still a member, still a class with that code: nothing was done.
+    assert_eq!(gradebook(&teacher.get(&class).await).len(), 1);
+
+    // Malformed addresses name nothing; odd fields are refused with a clear page.
+    for path in [
+        "/educator/classes/abc".to_string(),
+        "/educator/classes/0".into(),
+        "/educator/classes/99999".into(),
+        format!("{class}/learners/xyz"),
+        format!("{class}/learners/99999"),
+        "/educator/attempts/zz".into(),
+        "/set-password/not-a-token".into(),
+    ] {
+        let page = teacher.get(&path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains("Page not found"));
+    }
+    let form = student.get("/progress").await;
+    let odd = student
+        .post(
+            "/sign-out",
+            &[("csrf".into(), form.csrf()), ("admin".into(), "1".into())],
+        )
+        .await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST);
+    // After signing in, a `next` that leaves the site is ignored.
+    let mut b = app.browser();
+    let form = b.get("/sign-in?next=//evil.example/").await;
+    assert!(!form.body.contains("evil.example"));
+    let signed = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf".into(), form.csrf()),
+                ("username".into(), "ani".into()),
+                ("password".into(), PASSWORD.into()),
+                ("next".into(), "//evil.example/".into()),
+            ],
+        )
+        .await;
+    assert_eq!(signed.location(), "/progress");
+}
