@@ -109,3 +109,47 @@ fn help_describes_every_command_and_option() {
     let (_, check) = lectern(&["check", "--help"]);
     assert!(check.contains("path:line:col"), "{check}");
 }
+
+#[test]
+fn educator_add_prints_a_one_time_link_and_refuses_a_taken_username() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lectern.db");
+    let db = db.to_str().unwrap();
+    let (code, out) = lectern(&[
+        "educator",
+        "add",
+        "Teacher.One",
+        "--name",
+        "Ms Teacher",
+        "--db",
+        db,
+        "--base-url",
+        "https://lectern.example/",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let link = out
+        .split_whitespace()
+        .find(|w| w.starts_with("https://lectern.example/set-password/"))
+        .unwrap_or_else(|| panic!("no link in {out}"));
+    assert_eq!(
+        link.len(),
+        "https://lectern.example/set-password/".len() + 32
+    );
+    assert!(
+        out.starts_with("teacher.one can set a password within 24 hours"),
+        "{out}"
+    );
+
+    let (code, out) = lectern(&["educator", "add", "teacher.one", "--db", db]);
+    assert_eq!(code, 1);
+    assert!(out.contains("the username teacher.one is taken"), "{out}");
+    let (code, out) = lectern(&["educator", "reset", "teacher.one", "--db", db]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("http://127.0.0.1:3000/set-password/"), "{out}");
+    let (code, out) = lectern(&["educator", "reset", "nobody", "--db", db]);
+    assert_eq!(code, 1);
+    assert!(out.contains("there is no educator account nobody"), "{out}");
+    let (code, out) = lectern(&["educator", "add", "a b", "--db", db]);
+    assert_eq!(code, 1);
+    assert!(out.contains("only the letters a to z"), "{out}");
+}
