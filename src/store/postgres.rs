@@ -236,7 +236,7 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
 
 fn column<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, StoreError> {
     row.try_get(i)
-        .map_err(|e| StoreError::Corrupt(format!("attempt column {i}: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
 }
 
 fn attempt_from_row(row: &Row) -> Result<Attempt, StoreError> {
