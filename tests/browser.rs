@@ -266,6 +266,19 @@ async fn overflows_horizontally(client: &Client) -> bool {
     v.as_bool().unwrap_or(true)
 }
 
+/// The elements that reach furthest right, to name what makes a page too wide for a phone.
+async fn widest_elements(client: &Client) -> Value {
+    client
+        .execute(
+            r#"return [...document.querySelectorAll('body *')]
+                .map(e => [e.getBoundingClientRect().right, e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 40)])
+                .sort((a, b) => b[0] - a[0]).slice(0, 5);"#,
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
 /// A page as the test sees it: its name, and the raw HTML the server sent for it.
 type Visited = Vec<(String, String)>;
 
@@ -300,7 +313,8 @@ async fn check_page(
                     .await
                     .unwrap(),
                 json!(375),
-                "phone viewport"
+                "{name}: the page widened the phone's viewport; widest elements: {}",
+                widest_elements(client).await
             );
             assert!(
                 !overflows_horizontally(client).await,
@@ -641,5 +655,237 @@ async fn every_course_reading_and_quiz_is_accessible_valid_and_fits_a_phone() {
         if let Some(report) = vnu_errors(vnu, &sent, dir.path()) {
             panic!("the Nu HTML Checker found errors in the course:\n{report}");
         }
+    }
+}
+
+/// Fills the form field `name` on the current page by typing into it.
+async fn fill(client: &Client, name: &str, value: &str) {
+    let field = client
+        .find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap_or_else(|_| panic!("a field named {name}"));
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Clicks the button whose text contains `label` and waits for `then` on the next page.
+async fn click_button(client: &Client, label: &str, then: &str) {
+    let mut found = None;
+    for button in client.find_all(Locator::Css("button")).await.unwrap() {
+        if button.text().await.unwrap().contains(label) {
+            found = Some(button);
+            break;
+        }
+    }
+    found
+        .unwrap_or_else(|| panic!("a button {label:?}"))
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css(then))
+        .await
+        .unwrap_or_else(|_| panic!("after {label:?}, {then}"));
+}
+
+/// The browser's cookies as a `Cookie` header, so the test can fetch the bytes the server
+/// sends to that browser.
+async fn cookie_header(client: &Client) -> String {
+    client
+        .get_all_cookies()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A class from beginning to end in a real browser on a phone-sized screen: an educator made
+/// with `lectern educator add` sets a password, creates a class with a lesson due, a student
+/// joins with the code, takes the quiz and sees it on the progress page, and the educator's
+/// gradebook shows the score. Every page passes axe, fits the phone and passes vnu.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_from_its_creation_to_the_gradebook_works_in_a_real_browser_on_a_phone() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lectern.db");
+    let server = Server::start(&fixture("good"), &db);
+    let base = format!("http://{}", server.addr);
+    let lesson = Catalog::load(&fixture("good"))
+        .unwrap()
+        .lesson("all-kinds")
+        .unwrap()
+        .clone();
+    let added = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args(["educator", "add", "teacher", "--name", "Ms Teacher", "--db"])
+        .arg(&db)
+        .args(["--base-url", &base])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let out = String::from_utf8(added.stdout).unwrap();
+    let link = out
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{base}/set-password/")))
+        .unwrap_or_else(|| panic!("no link in {out}"))
+        .to_string();
+
+    let driver = Driver::start(&tools);
+    let setup = Setup {
+        javascript: true,
+        phone: true,
+        name: "class-phone",
+    };
+    let mut visited = Vec::new();
+    let mut sent = Vec::new();
+
+    // The educator sets a password and creates a class with the lesson due in 2099.
+    let educator_profile = tempfile::tempdir().unwrap();
+    let educator = open_browser(&tools, &driver, setup, educator_profile.path()).await;
+    educator.goto(&link).await.unwrap();
+    check_page(&educator, &tools, setup, "set-password", &mut visited).await;
+    sent.push((
+        "set-password".to_string(),
+        server.request("GET", &link[base.len()..], None, None).body,
+    ));
+    fill(&educator, "password", "a long classroom passphrase").await;
+    fill(&educator, "password_again", "a long classroom passphrase").await;
+    click_button(&educator, "Set the password", "main").await;
+    educator
+        .goto(&format!("{base}/educator/classes"))
+        .await
+        .unwrap();
+    check_page(&educator, &tools, setup, "classes", &mut visited).await;
+    fill(&educator, "name", "Year 11 history").await;
+    educator
+        .find(Locator::Id("lesson-all-kinds"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // A date input takes keys in the browser's locale; set the value as a date picker would.
+    educator
+        .execute(
+            "document.getElementById('due-all-kinds').value = '2099-06-30';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click_button(&educator, "Create the class", ".join-code code").await;
+    let class_url = educator.current_url().await.unwrap().to_string();
+    let class_path = class_url[base.len()..].to_string();
+    check_page(&educator, &tools, setup, "class", &mut visited).await;
+    let code = educator
+        .find(Locator::Css(".join-code code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(code.len(), 9, "a code shown as ABCD-EFGH: {code:?}");
+
+    // The student joins with the code, takes the quiz and finds it on the progress page.
+    let student_profile = tempfile::tempdir().unwrap();
+    let student = open_browser(&tools, &driver, setup, student_profile.path()).await;
+    student.goto(&format!("{base}/join")).await.unwrap();
+    check_page(&student, &tools, setup, "join", &mut visited).await;
+    sent.push((
+        "join".to_string(),
+        server.request("GET", "/join", None, None).body,
+    ));
+    fill(&student, "code", &code.to_lowercase()).await;
+    fill(&student, "display_name", "Ani Student").await;
+    fill(&student, "username", "ani").await;
+    fill(&student, "password", "my own good passphrase").await;
+    fill(&student, "password_again", "my own good passphrase").await;
+    click_button(&student, "Join the class", ".progress-list").await;
+    assert!(student.current_url().await.unwrap().path() == "/progress");
+    let progress = student.source().await.unwrap();
+    assert!(progress.contains("<dd>Not started</dd>"), "{progress}");
+    assert!(progress.contains("2099"), "the due date shows: {progress}");
+    student
+        .goto(&format!("{base}/lessons/all-kinds"))
+        .await
+        .unwrap();
+    student
+        .find(Locator::Css(
+            "form[action='/lessons/all-kinds/attempts'] button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    student
+        .wait()
+        .for_element(Locator::Css("form.quiz"))
+        .await
+        .unwrap();
+    answer_with_keyboard(&student, &server, &lesson).await;
+    let score = student
+        .wait()
+        .for_element(Locator::Id("score"))
+        .await
+        .unwrap();
+    assert!(score.text().await.unwrap().contains("10 / 10"));
+    student.goto(&format!("{base}/progress")).await.unwrap();
+    check_page(&student, &tools, setup, "progress", &mut visited).await;
+    let progress = student.source().await.unwrap();
+    assert!(progress.contains("<dd>Submitted</dd>"), "{progress}");
+    let student_cookie = cookie_header(&student).await;
+    sent.push((
+        "progress".to_string(),
+        server
+            .request("GET", "/progress", Some(&student_cookie), None)
+            .body,
+    ));
+    student.goto(&format!("{base}/sign-in")).await.unwrap();
+    sent.push((
+        "sign-in".to_string(),
+        server.request("GET", "/sign-in", None, None).body,
+    ));
+    check_page(&student, &tools, setup, "sign-in", &mut visited).await;
+    student.close().await.unwrap();
+
+    // The educator's gradebook shows the student's score; its cell opens their attempts.
+    educator.goto(&class_url).await.unwrap();
+    check_page(&educator, &tools, setup, "gradebook", &mut visited).await;
+    let cell = educator
+        .find(Locator::Css("table.gradebook tbody td a"))
+        .await
+        .unwrap();
+    assert!(
+        cell.text().await.unwrap().contains("100"),
+        "the score shows"
+    );
+    cell.click().await.unwrap();
+    educator
+        .wait()
+        .for_element(Locator::Css("main table"))
+        .await
+        .unwrap();
+    let learner_url = educator.current_url().await.unwrap().to_string();
+    check_page(&educator, &tools, setup, "learner", &mut visited).await;
+    let educator_cookie = cookie_header(&educator).await;
+    for (name, path) in [
+        ("classes", "/educator/classes".to_string()),
+        ("gradebook", class_path),
+        ("learner", learner_url[base.len()..].to_string()),
+    ] {
+        let page = server.request("GET", &path, Some(&educator_cookie), None);
+        assert_eq!(page.status, 200, "{path}");
+        sent.push((name.to_string(), page.body));
+    }
+    educator.close().await.unwrap();
+
+    if let Some(report) = tools
+        .vnu
+        .as_ref()
+        .and_then(|vnu| vnu_errors(vnu, &sent, dir.path()))
+    {
+        panic!("the Nu HTML Checker found errors on the class pages:\n{report}");
     }
 }
