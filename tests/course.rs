@@ -18,7 +18,7 @@ fn course() -> Catalog {
 }
 
 #[test]
-fn the_course_has_eight_ordered_lessons_from_1988_to_2025() {
+fn the_course_has_nine_ordered_lessons_from_1988_to_2025() {
     let catalog = course();
     let ids: Vec<&str> = catalog.lessons().iter().map(|l| l.id.as_str()).collect();
     assert_eq!(
@@ -31,7 +31,8 @@ fn the_course_has_eight_ordered_lessons_from_1988_to_2025() {
             "war-2020",
             "trilateral-statement",
             "reactions-2020",
-            "after-2020"
+            "after-2020",
+            "reading-war-reports"
         ]
     );
 }
