@@ -8,6 +8,9 @@
 //!   real `Store`, and writes OUT for the wrk scripts: the session cookie, then the quiz-page
 //!   attempt, then one `token body` line per attempt to submit (a filled-in answer form with
 //!   the session's CSRF token; half the questions answered right).
+//! - `accounts DB COUNT PASSWORD`: creates learner accounts `bench-0` … `bench-{COUNT-1}`
+//!   with PASSWORD (argon2id, as `/join` stores it) and prints one browser session and its
+//!   CSRF token (`session csrf`), for `bench/sign-in`'s wrk script.
 //! - `count DB`: prints how many attempts are submitted, read with a plain connection (a
 //!   read-only SQLite connection, or a PostgreSQL client), not through lectern's store.
 
@@ -21,8 +24,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use lectern::accounts::Role;
 use lectern::catalog::Catalog;
-use lectern::store::{Location, NewAttempt};
+use lectern::store::{Location, NewAccount, NewAttempt};
 use lectern::web::session::{Keys, random_token};
 
 fn main() -> ExitCode {
@@ -37,8 +41,9 @@ fn main() -> ExitCode {
             count.parse().unwrap_or(0),
             Path::new(out),
         ),
+        ["accounts", db, count, password] => accounts(db, count.parse().unwrap_or(0), password),
         ["count", db] => count(db),
-        _ => Err("usage: lectern-bench generate DIR COUNT | seed DB LESSONS LESSON_ID COUNT OUT | count DB".into()),
+        _ => Err("usage: lectern-bench generate DIR COUNT | seed DB LESSONS LESSON_ID COUNT OUT | accounts DB COUNT PASSWORD | count DB".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,6 +135,29 @@ fn seed(db: &str, lessons: &Path, lesson_id: &str, count: usize, out: &Path) -> 
         writeln!(file, "{token} {body}")?;
     }
     file.flush()?;
+    Ok(())
+}
+
+/// Creates `count` learner accounts sharing `password`; prints a session and its CSRF token.
+fn accounts(db: &str, count: usize, password: &str) -> Result<()> {
+    let store = Location::from_str(db)?.open()?;
+    let keys = Keys::new(store.server_key()?);
+    // One hash for all: every sign-in still verifies it in full.
+    let password_hash = lectern::accounts::password::hash_password(password);
+    for n in 0..count {
+        let created = store.accounts().create_account(&NewAccount {
+            username: format!("bench-{n}"),
+            display_name: format!("Bench learner {n}"),
+            role: Role::Student,
+            password_hash: Some(password_hash.clone()),
+            created_ms: 0,
+        })?;
+        if created.is_none() {
+            return Err(format!("the username bench-{n} is taken").into());
+        }
+    }
+    let session = random_token();
+    println!("{session} {}", keys.sign("csrf", &session));
     Ok(())
 }
 

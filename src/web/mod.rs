@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod form;
+pub mod hashing;
 pub mod identity;
 pub mod limits;
 pub mod quiz_pages;
@@ -69,8 +70,8 @@ pub struct AppState {
     pub sign_in_failures: Arc<auth::FailureLimiter>,
     /// Wrong account passwords and join codes per client address.
     pub address_failures: Arc<auth::FailureLimiter>,
-    /// Turns for password hashing ([`concurrent_hashes`]).
-    hash_turns: Arc<tokio::sync::Semaphore>,
+    /// Low-priority threads for password hashing ([`concurrent_hashes`] of them).
+    hash_pool: Arc<hashing::HashPool>,
     /// Attempt starts per client.
     pub start_limiter: Arc<limits::RateLimiter>,
     /// Submissions per client.
@@ -103,7 +104,7 @@ impl AppState {
                 auth::MAX_ADDRESS_FAILURES,
                 auth::ADDRESS_FAILURE_WINDOW,
             )),
-            hash_turns: Arc::new(tokio::sync::Semaphore::new(concurrent_hashes())),
+            hash_pool: Arc::new(hashing::HashPool::new(concurrent_hashes())),
             start_limiter: Arc::new(start_limiter),
             submit_limiter: Arc::new(submit_limiter),
             quiz_pages: Arc::default(),
@@ -175,21 +176,17 @@ impl AppState {
 }
 
 impl AppState {
-    /// Runs password hashing (or verifying) on the blocking pool, at most
-    /// [`concurrent_hashes`] at once, so it never holds up an async worker.
+    /// Runs password hashing (or verifying) on the low-priority hashing threads, at most
+    /// [`concurrent_hashes`] at once, so it never holds up an async worker or page serving.
     pub async fn hashing<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let _turn = self
-            .hash_turns
-            .acquire()
+        self.hash_pool
+            .run(f)
             .await
-            .map_err(|_| AppError::Internal("the hashing semaphore was closed".into()))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| AppError::Internal(format!("hashing task failed: {e}")))
+            .ok_or_else(|| AppError::Internal("a password-hashing thread stopped".into()))
     }
 
     /// Stores a graded submission; resolves once it is durable. A batching store answers from
