@@ -621,20 +621,7 @@ async fn every_course_reading_and_quiz_is_accessible_valid_and_fits_a_phone() {
             &mut visited,
         )
         .await;
-        client
-            .find(Locator::Css(&format!(
-                "form[action='/lessons/{id}/attempts'] button"
-            )))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        client
-            .wait()
-            .for_element(Locator::Css("form.quiz"))
-            .await
-            .unwrap();
+        start_quiz_on_reading(&client, id).await;
         check_page(&client, &tools, setup, &format!("{id}-quiz"), &mut visited).await;
     }
     client.close().await.unwrap();
@@ -656,6 +643,24 @@ async fn every_course_reading_and_quiz_is_accessible_valid_and_fits_a_phone() {
             panic!("the Nu HTML Checker found errors in the course:\n{report}");
         }
     }
+}
+
+/// Clicks the start button of the reading page on screen and waits for the quiz form.
+async fn start_quiz_on_reading(client: &Client, lesson_id: &str) {
+    client
+        .find(Locator::Css(&format!(
+            "form[action='/lessons/{lesson_id}/attempts'] button"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("form.quiz"))
+        .await
+        .unwrap();
 }
 
 /// Fills the form field `name` on the current page by typing into it.
@@ -810,20 +815,7 @@ async fn a_class_from_its_creation_to_the_gradebook_works_in_a_real_browser_on_a
         .goto(&format!("{base}/lessons/all-kinds"))
         .await
         .unwrap();
-    student
-        .find(Locator::Css(
-            "form[action='/lessons/all-kinds/attempts'] button",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    student
-        .wait()
-        .for_element(Locator::Css("form.quiz"))
-        .await
-        .unwrap();
+    start_quiz_on_reading(&student, "all-kinds").await;
     answer_with_keyboard(&student, &server, &lesson).await;
     let score = student
         .wait()

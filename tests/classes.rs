@@ -121,6 +121,19 @@ async fn take_quiz(
     (attempt, score(&result))
 }
 
+/// The action of the first form on the page whose action ends with `suffix`.
+fn form_action(page: &Page, suffix: &str) -> String {
+    let html = page.html();
+    let selector = Selector::parse(&format!("form[action$='{suffix}']")).unwrap();
+    html.select(&selector)
+        .next()
+        .unwrap_or_else(|| panic!("a form posting to …{suffix}"))
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_string()
+}
+
 /// The gradebook as `(learner name, [cell text])` rows.
 fn gradebook(page: &Page) -> Vec<(String, Vec<String>)> {
     let html = page.html();
@@ -695,16 +708,7 @@ async fn an_educator_password_link_lets_a_learner_choose_a_new_password_once() {
     let (class, code) = create_class(&mut teacher, "Resets", &[]).await;
     join(&mut app.browser(), &code, "Ani", "ani", PASSWORD).await;
     let page = teacher.get(&class).await;
-    let reset_path = {
-        let html = page.html();
-        html.select(&Selector::parse("form[action$='/reset']").unwrap())
-            .next()
-            .unwrap()
-            .value()
-            .attr("action")
-            .unwrap()
-            .to_string()
-    };
+    let reset_path = form_action(&page, "/reset");
     let shown = teacher
         .post(&reset_path, &[("csrf".into(), page.csrf())])
         .await;
@@ -880,16 +884,7 @@ async fn every_account_and_class_form_refuses_posts_without_the_sessions_token_o
     let mut student = app.browser();
     join(&mut student, &code, "Ani", "ani", PASSWORD).await;
     let page = teacher.get(&class).await;
-    let remove = {
-        let html = page.html();
-        html.select(&Selector::parse("form[action$='/remove']").unwrap())
-            .next()
-            .unwrap()
-            .value()
-            .attr("action")
-            .unwrap()
-            .to_string()
-    };
+    let remove = form_action(&page, "/remove");
     let attacker_csrf = app.browser().get("/sign-in").await.csrf();
     let posts = [
         "/sign-in".to_string(),
