@@ -562,6 +562,9 @@ impl Store for FaultyStore {
     fn accounts(&self) -> &dyn AccountStore {
         &self.inner
     }
+    fn lti(&self) -> &dyn lectern::store::LtiStore {
+        &self.inner
+    }
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError> {
         self.inner.lesson_attempts(lesson_id)
     }

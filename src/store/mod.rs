@@ -14,6 +14,7 @@ macro_rules! attempt_columns {
 }
 
 pub mod accounts;
+pub mod lti;
 pub mod postgres;
 pub mod sqlite;
 
@@ -27,6 +28,7 @@ use crate::quiz::{DrawnQuestion, Response, Score};
 
 pub use self::postgres::PostgresStore;
 pub use accounts::{Account, AccountStore, Class, ClassLesson, Member, NewAccount, NewClass};
+pub use lti::{Login, LtiStore, NewPlatform, OwedGrade, Passback, Platform, PlatformId, ToolKey};
 pub use sqlite::SqliteStore;
 
 /// Why the store could not do what was asked.
@@ -250,6 +252,8 @@ pub trait Store: Send + Sync + 'static {
     fn lesson_attempts(&self, lesson_id: &str) -> Result<Vec<Attempt>, StoreError>;
     /// Accounts and classes, kept in the same database.
     fn accounts(&self) -> &dyn AccountStore;
+    /// LTI registrations, mappings and the grade outbox, kept in the same database.
+    fn lti(&self) -> &dyn LtiStore;
 }
 
 /// Where the attempts live, as `--db` names it: a SQLite file, or a PostgreSQL database shared

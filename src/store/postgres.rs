@@ -25,9 +25,11 @@ use super::{AccountStore, Attempt, AttemptRow, NewAttempt, Owner, Store, StoreEr
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_accounts.sql"),
+    include_str!("../../migrations/postgres/0003_lti.sql"),
 ];
 
 mod accounts;
+mod lti;
 
 /// Key of the transaction-scoped advisory lock held while migrating ("lectern" in ASCII).
 const MIGRATION_LOCK: i64 = 0x006c_6563_7465_726e;
@@ -71,8 +73,18 @@ mod sql {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
     /// Grades once: a concurrent second UPDATE waits for the first's row lock, then re-checks
     /// the condition on the committed row and matches nothing.
-    pub const SUBMIT: &str = "UPDATE attempts SET submitted_ms = $2, responses = $3, \
-         points = $4, earned = $5, late = $6 WHERE token = $1 AND submitted_ms IS NULL";
+    /// Grades once, and in the same statement marks the grade owed to every LMS line item the
+    /// learner launched this lesson from (see `lti_outbox`); answers how many attempts it graded.
+    pub const SUBMIT: &str = "WITH submitted AS (\
+         UPDATE attempts SET submitted_ms = $2, responses = $3, points = $4, earned = $5, late = $6 \
+         WHERE token = $1 AND submitted_ms IS NULL RETURNING learner_id, lesson_id), \
+         owed AS (INSERT INTO lti_outbox (lineitem_url, subject, platform_id, account_id, lesson_id, next_try_ms) \
+         SELECT t.lineitem_url, t.subject, t.platform_id, t.account_id, t.lesson_id, $2 \
+         FROM submitted s JOIN lti_grade_targets t ON t.account_id = s.learner_id AND t.lesson_id = s.lesson_id \
+         ON CONFLICT (lineitem_url, subject) DO UPDATE SET version = lti_outbox.version + 1, pending = 1, \
+         failed = 0, tries = 0, next_try_ms = EXCLUDED.next_try_ms, platform_id = EXCLUDED.platform_id, \
+         account_id = EXCLUDED.account_id, lesson_id = EXCLUDED.lesson_id) \
+         SELECT COUNT(*) FROM submitted";
     pub const IS_SUBMITTED: &str = "SELECT submitted_ms IS NOT NULL FROM attempts WHERE token = $1";
     pub const COUNT_OF_SESSION: &str = "SELECT COUNT(*) FROM attempts \
          WHERE session_id = $1 AND learner_id IS NULL AND lesson_id = $2";
@@ -356,7 +368,8 @@ impl Store for PostgresStore {
         // `false`, and the grade that was stored stands.
         self.with_conn(|conn| {
             let submit = conn.prepared(sql::SUBMIT)?;
-            Ok(conn.client.execute(&submit, &params)? == 1)
+            let graded: i64 = conn.client.query_one(&submit, &params)?.get(0);
+            Ok(graded == 1)
         })
     }
 
@@ -386,6 +399,10 @@ impl Store for PostgresStore {
     }
 
     fn accounts(&self) -> &dyn AccountStore {
+        self
+    }
+
+    fn lti(&self) -> &dyn crate::store::LtiStore {
         self
     }
 }

@@ -24,9 +24,11 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_accounts.sql"),
+    include_str!("../../migrations/sqlite/0003_lti.sql"),
 ];
 
 mod accounts;
+mod lti;
 
 /// Most writes one transaction takes, so one batch cannot hold the writer for long.
 const MAX_BATCH: usize = 512;
@@ -59,6 +61,17 @@ fn copy_error(e: &StoreError) -> StoreError {
         StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
     }
 }
+
+/// Marks a submitted attempt's grade owed to the LMS line items its learner launched the
+/// lesson from (`lti_outbox`); the sender computes the grade itself when it sends.
+const OWE_GRADES: &str = "INSERT INTO lti_outbox \
+     (lineitem_url, subject, platform_id, account_id, lesson_id, next_try_ms) \
+     SELECT t.lineitem_url, t.subject, t.platform_id, t.account_id, t.lesson_id, ?2 \
+     FROM attempts a JOIN lti_grade_targets t ON t.account_id = a.learner_id AND t.lesson_id = a.lesson_id \
+     WHERE a.token = ?1 \
+     ON CONFLICT (lineitem_url, subject) DO UPDATE SET version = version + 1, pending = 1, \
+     failed = 0, tries = 0, next_try_ms = excluded.next_try_ms, platform_id = excluded.platform_id, \
+     account_id = excluded.account_id, lesson_id = excluded.lesson_id";
 
 fn writer_stopped() -> StoreError {
     StoreError::Unavailable("the database writer has stopped".into())
@@ -561,6 +574,12 @@ impl Store for SqliteStore {
                      WHERE token = ?1 AND submitted_ms IS NULL",
                 )?
                 .execute(params![token, submitted_ms, responses, points, earned, late])?;
+            if changed == 1 {
+                // In the same transaction: the grade is owed to every LMS line item the learner
+                // launched this lesson from, so it cannot be lost between the two.
+                conn.prepare_cached(OWE_GRADES)?
+                    .execute(params![token, submitted_ms])?;
+            }
             Ok(changed == 1)
         };
         self.write_then(work, done);
@@ -596,6 +615,10 @@ impl Store for SqliteStore {
     }
 
     fn accounts(&self) -> &dyn AccountStore {
+        self
+    }
+
+    fn lti(&self) -> &dyn crate::store::LtiStore {
         self
     }
 }

@@ -9,7 +9,7 @@ use crate::store::{
     Account, AccountStore, Attempt, Class, ClassLesson, Member, NewAccount, NewClass, StoreError,
 };
 
-const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, password_hash, created_ms, \
+pub(super) const ACCOUNT_COLUMNS: &str = "id, username, display_name, role, password_hash, created_ms, \
      last_sign_in_ms, failed_sign_ins, throttled_until_ms";
 
 fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Account, StoreError>> {
@@ -31,7 +31,7 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Account, StoreErro
 }
 
 /// The one account a query selects, if any.
-fn one_account(
+pub(super) fn one_account(
     conn: &Connection,
     query: &str,
     params: impl rusqlite::Params,
@@ -44,7 +44,7 @@ fn one_account(
 
 /// The classes a query selects (columns `id, name, owner_id, join_code, created_ms`), each
 /// with its lessons.
-fn classes_of(
+pub(super) fn classes_of(
     conn: &Connection,
     query: &str,
     params: impl rusqlite::Params,
@@ -97,7 +97,7 @@ fn insert_lessons(
     Ok(())
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(super) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
         e,
         rusqlite::Error::SqliteFailure(f, _)
@@ -106,7 +106,7 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     )
 }
 
-const CLASS_COLUMNS: &str = "id, name, owner_id, join_code, created_ms";
+pub(super) const CLASS_COLUMNS: &str = "id, name, owner_id, join_code, created_ms";
 
 impl AccountStore for SqliteStore {
     fn create_account(&self, a: &NewAccount) -> Result<Option<AccountId>, StoreError> {
