@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cli;
 /// Lesson model, strict TOML reader and validator (pure).
 pub mod lesson;
+pub mod lti;
 /// Drawing, answer-form decoding and grading of quizzes (pure).
 pub mod quiz;
 /// Persistence of attempts (the only SQL).
