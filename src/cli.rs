@@ -25,6 +25,71 @@ pub enum Command {
     /// Manage educator accounts.
     #[command(subcommand)]
     Educator(EducatorCommand),
+    /// Register LMS platforms for LTI 1.3 and manage the tool's keys.
+    #[command(subcommand)]
+    Lti(LtiCommand),
+}
+
+/// `lectern lti …`.
+#[derive(Debug, Subcommand)]
+pub enum LtiCommand {
+    /// Register a platform (the values its LTI 1.3 tool configuration shows).
+    AddPlatform(AddPlatformArgs),
+    /// List the registered platforms and the tool's keys.
+    List(DbArgs),
+    /// Remove a platform's registration (its users, courses and owed grades with it).
+    Remove(RemovePlatformArgs),
+    /// Add a new signing key; the old one stays published for 7 days.
+    RotateKey(DbArgs),
+}
+
+/// The database option every `lectern lti` command takes.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The database `lectern serve` uses.
+    #[arg(
+        long,
+        default_value = "lectern.db",
+        env = "LECTERN_DB",
+        hide_env_values = true
+    )]
+    pub db: crate::store::Location,
+}
+
+/// Options of `lectern lti add-platform`.
+#[derive(Debug, Args)]
+pub struct AddPlatformArgs {
+    /// The platform's issuer (Moodle: "Platform ID").
+    #[arg(long)]
+    pub issuer: String,
+    /// The client id the platform gave the tool.
+    #[arg(long)]
+    pub client_id: String,
+    /// A deployment id (repeat for several).
+    #[arg(long = "deployment-id", required = true)]
+    pub deployment_ids: Vec<String>,
+    /// The platform's OIDC authentication request URL.
+    #[arg(long)]
+    pub auth_url: String,
+    /// The platform's OAuth 2 access token URL.
+    #[arg(long)]
+    pub token_url: String,
+    /// The platform's public keyset (JWKS) URL.
+    #[arg(long)]
+    pub jwks_url: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Options of `lectern lti remove`.
+#[derive(Debug, Args)]
+pub struct RemovePlatformArgs {
+    #[arg(long)]
+    pub issuer: String,
+    #[arg(long)]
+    pub client_id: String,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// `lectern educator …`.

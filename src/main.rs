@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use lectern::catalog::Catalog;
-use lectern::cli::{CheckArgs, Cli, Command, EducatorArgs, EducatorCommand, ServeArgs};
+use lectern::cli::{
+    AddPlatformArgs, CheckArgs, Cli, Command, DbArgs, EducatorArgs, EducatorCommand, LtiCommand,
+    RemovePlatformArgs, ServeArgs,
+};
 use lectern::web::{self, AppState, WebConfig};
 
 fn main() -> ExitCode {
@@ -15,6 +18,10 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Educator(EducatorCommand::Add(args))) => educator_link(&args, true),
         Some(Command::Educator(EducatorCommand::Reset(args))) => educator_link(&args, false),
+        Some(Command::Lti(LtiCommand::AddPlatform(args))) => lti_add_platform(&args),
+        Some(Command::Lti(LtiCommand::List(args))) => lti_list(&args),
+        Some(Command::Lti(LtiCommand::Remove(args))) => lti_remove(&args),
+        Some(Command::Lti(LtiCommand::RotateKey(args))) => lti_rotate_key(&args),
         // No command means `serve` with its defaults (and its environment variables).
         None => match Cli::parse_from(["lectern", "serve"]).command {
             Some(Command::Serve(args)) => serve(args),
@@ -124,6 +131,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
+        web::routes::lti::spawn_background(state.clone());
         let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
@@ -151,6 +159,140 @@ fn educator_link(args: &EducatorArgs, create: bool) -> anyhow::Result<ExitCode> 
         "{} can set a password within 24 hours at:\n{}{link}",
         args.username.trim().to_lowercase(),
         args.base_url.trim_end_matches('/')
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_store(db: &DbArgs) -> anyhow::Result<std::sync::Arc<dyn lectern::store::Store>> {
+    db.db
+        .open()
+        .with_context(|| format!("opening the database {}", db.db))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// An http(s) URL without spaces, or a message naming the option.
+fn checked_url(option: &str, url: &str) -> anyhow::Result<String> {
+    let url = url.trim();
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && !url.contains(char::is_whitespace);
+    anyhow::ensure!(ok, "--{option} must be an http(s) URL, not {url:?}");
+    Ok(url.to_string())
+}
+
+/// `lectern lti add-platform`.
+fn lti_add_platform(args: &AddPlatformArgs) -> anyhow::Result<ExitCode> {
+    let platform = lectern::store::NewPlatform {
+        issuer: checked_url("issuer", &args.issuer)?,
+        client_id: args.client_id.trim().to_string(),
+        auth_url: checked_url("auth-url", &args.auth_url)?,
+        token_url: checked_url("token-url", &args.token_url)?,
+        jwks_url: checked_url("jwks-url", &args.jwks_url)?,
+        deployments: args
+            .deployment_ids
+            .iter()
+            .map(|d| d.trim().to_string())
+            .collect(),
+        created_ms: now_ms(),
+    };
+    anyhow::ensure!(
+        !platform.client_id.is_empty(),
+        "--client-id must not be empty"
+    );
+    anyhow::ensure!(
+        platform.deployments.iter().all(|d| !d.is_empty()),
+        "--deployment-id must not be empty"
+    );
+    let store = open_store(&args.db)?;
+    match store.lti().add_platform(&platform)? {
+        Some(_) => {
+            println!(
+                "registered {} (client id {}) with deployment{} {}",
+                platform.issuer,
+                platform.client_id,
+                if platform.deployments.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                platform.deployments.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!(
+                "{} with client id {} is already registered: remove it first to change it",
+                platform.issuer, platform.client_id
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `lectern lti list`.
+fn lti_list(args: &DbArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(args)?;
+    let platforms = store.lti().platforms()?;
+    if platforms.is_empty() {
+        println!("no platform is registered (lectern lti add-platform --help)");
+    }
+    for p in &platforms {
+        println!(
+            "{}  client id {}  deployments {}\n  auth {}\n  token {}\n  jwks {}",
+            p.issuer,
+            p.client_id,
+            p.deployments.join(", "),
+            p.auth_url,
+            p.token_url,
+            p.jwks_url
+        );
+    }
+    for key in store.lti().tool_keys()? {
+        let status = match key.retired_ms {
+            None => "signing".to_string(),
+            Some(at) => format!("retired at {at} ms, published for 7 days after"),
+        };
+        println!("tool key {} ({status})", key.kid);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lectern lti remove`.
+fn lti_remove(args: &RemovePlatformArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.db)?;
+    if store
+        .lti()
+        .remove_platform(args.issuer.trim(), args.client_id.trim())?
+    {
+        println!(
+            "removed {} (client id {})",
+            args.issuer.trim(),
+            args.client_id.trim()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "no platform is registered with issuer {} and client id {}",
+            args.issuer.trim(),
+            args.client_id.trim()
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `lectern lti rotate-key`.
+fn lti_rotate_key(args: &DbArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(args)?;
+    let key = lectern::lti::keys::generate(now_ms()).map_err(anyhow::Error::msg)?;
+    store.lti().add_tool_key(&key, false)?;
+    println!(
+        "new signing key {}; earlier keys stay published at /lti/jwks for 7 days",
+        key.kid
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -35,6 +35,9 @@ pub enum AppError {
     /// The database could not be written or read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An LTI login or launch failed one of its checks; the message names it.
+    #[error("LTI: {0}")]
+    Lti(#[from] crate::lti::LtiError),
     /// A bug: logged with its detail, shown as a generic page.
     #[error("internal error: {0}")]
     Internal(String),
@@ -45,6 +48,8 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Lti(crate::lti::LtiError::UnknownLesson(_)) => StatusCode::NOT_FOUND,
+            AppError::Lti(_) => StatusCode::BAD_REQUEST,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::Gone(_) => StatusCode::GONE,
@@ -65,6 +70,7 @@ impl AppError {
                 "There is no page at this address. It may have been moved, or the link may be mistyped.".into(),
             ),
             AppError::BadRequest(why) => ("Something is wrong with that request", why.clone()),
+            AppError::Lti(why) => ("The launch from your course was refused", why.to_string()),
             AppError::Forbidden(why) => ("That request was refused", why.clone()),
             AppError::NotAllowed(why) => ("Not allowed", why.clone()),
             AppError::Gone(why) => ("This link no longer works", why.clone()),

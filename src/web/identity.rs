@@ -155,6 +155,17 @@ pub async fn sign_in(
     old: &Session,
     account: &Account,
 ) -> Result<HeaderValue, AppError> {
+    let new_id = start_signed_in_session(state, old, account).await?;
+    Ok(session_cookie(state, &new_id))
+}
+
+/// [`sign_in`] without the cookie: returns the new session id, for a caller that sets the
+/// cookie with other attributes (an LTI launch inside an LMS frame).
+pub async fn start_signed_in_session(
+    state: &AppState,
+    old: &Session,
+    account: &Account,
+) -> Result<String, AppError> {
     let new_id = random_token();
     let now = state.now_ms();
     let (old_id, new_hash, learner) = (old.id.clone(), session_hash(&new_id), account.id);
@@ -166,7 +177,7 @@ pub async fn sign_in(
             accounts.start_account_session(&new_hash, learner, now, expires)
         })
         .await?;
-    Ok(session_cookie(state, &new_id))
+    Ok(new_id)
 }
 
 /// Signs the session out and returns the `Set-Cookie` of a fresh anonymous session id.

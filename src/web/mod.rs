@@ -80,6 +80,11 @@ pub struct AppState {
     pub quiz_pages: Arc<quiz_pages::QuizPages>,
     /// Added to the system clock: lets tests move time forward (time limits).
     clock_offset_ms: Arc<AtomicI64>,
+    /// Calls to LTI platforms, with their key and token caches.
+    pub lti_client: Arc<crate::lti::client::PlatformClient>,
+    /// The Content-Security-Policy that lets registered LTI platforms frame lectern, once
+    /// any is registered (`web::routes::lti::refresh_frame_ancestors`).
+    pub framing_policy: Arc<RwLock<Option<HeaderValue>>>,
 }
 
 impl AppState {
@@ -109,6 +114,8 @@ impl AppState {
             submit_limiter: Arc::new(submit_limiter),
             quiz_pages: Arc::default(),
             clock_offset_ms: Arc::new(AtomicI64::new(0)),
+            lti_client: Arc::default(),
+            framing_policy: Arc::default(),
         })
     }
 
@@ -217,13 +224,13 @@ impl AppState {
     }
 }
 
+/// The Content-Security-Policy of every page: no script at all, no framing.
+pub const CSP_NOT_FRAMED: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Headers on every response: a strict CSP (no script at all), no sniffing, no framing, no
 /// referrer beyond this site, no caching of pages that carry a session's token.
 const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
+    (header::CONTENT_SECURITY_POLICY, CSP_NOT_FRAMED),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::REFERRER_POLICY, "same-origin"),
     (header::X_FRAME_OPTIONS, "DENY"),
@@ -236,7 +243,23 @@ const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
 async fn every_response(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = limits::within_time_limit(&state, next.run(request)).await;
     let mut response = limits::own_error_page(response);
+    let framing = state
+        .framing_policy
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let headers = response.headers_mut();
+    if let Some(policy) = framing {
+        // Registered LMSs may show lectern in a frame: their origins replace 'none', and
+        // X-Frame-Options (which cannot list origins) is left out.
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    }
     for (name, value) in SECURITY_HEADERS {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));

@@ -50,7 +50,7 @@ impl Keys {
         hex(&mac.finalize().into_bytes())
     }
 
-    fn session(&self, id: String) -> Session {
+    pub fn session(&self, id: String) -> Session {
         Session {
             csrf: self.sign("csrf", &id),
             id,

@@ -392,3 +392,31 @@ pub struct ResetLinkPage<'a> {
     pub username: &'a str,
     pub link: String,
 }
+
+/// An LTI launch whose cookie the browser blocked: start again in a tab of its own.
+#[derive(Template)]
+#[template(path = "lti_new_tab.html")]
+pub struct LtiNewTabPage {
+    pub params: Vec<(String, String)>,
+}
+
+/// Deep linking: the instructor picks lessons to add to the course.
+#[derive(Template)]
+#[template(path = "lti_deep_link.html")]
+pub struct LtiDeepLinkPage<'a> {
+    pub csrf: &'a str,
+    /// The signed deep-linking request, carried to the POST.
+    pub request: String,
+    pub multiple: bool,
+    /// Id and title of each lesson.
+    pub lessons: Vec<(String, String)>,
+}
+
+/// Deep linking: the signed answer, posted back to the platform.
+#[derive(Template)]
+#[template(path = "lti_deep_link_return.html")]
+pub struct LtiDeepLinkReturnPage {
+    pub return_url: String,
+    pub jwt: String,
+    pub count: usize,
+}

@@ -229,8 +229,12 @@ impl LtiStore for SqliteStore {
                 .optional()?;
             let id = match known {
                 Some(id) => {
-                    conn.prepare_cached("UPDATE accounts SET display_name = ?2 WHERE id = ?1")?
-                        .execute(params![id, new.display_name])?;
+                    // Someone who teaches in any course of the platform gets the educator views.
+                    conn.prepare_cached(
+                        "UPDATE accounts SET display_name = ?2, \
+                         role = CASE WHEN ?3 = 'educator' THEN 'educator' ELSE role END WHERE id = ?1",
+                    )?
+                    .execute(params![id, new.display_name, new.role.as_str()])?;
                     id
                 }
                 None => {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod attempts;
 pub mod classes;
 pub mod educator;
+pub mod lti;
 pub mod pages;
 pub mod progress;
 
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(progress::router())
         .merge(classes::router())
         .merge(educator::router())
+        .merge(lti::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
