@@ -7,7 +7,7 @@ use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::store::ToolKey;
+use crate::store::{Store, StoreError, ToolKey};
 
 /// How long a replaced key stays published, so JWTs it signed just before still verify and
 /// platforms that cache the JWKS pick up the new key.
@@ -39,6 +39,19 @@ pub fn generate(now_ms: i64) -> Result<ToolKey, String> {
         created_ms: now_ms,
         retired_ms: None,
     })
+}
+
+/// The key that signs now, generated at first use (by whichever instance gets there first:
+/// the store adds a first key only when there is none).
+pub fn ensure_current(store: &dyn Store, now_ms: i64) -> Result<ToolKey, StoreError> {
+    if let Some(key) = current(&store.lti().tool_keys()?) {
+        return Ok(key.clone());
+    }
+    let key = generate(now_ms).map_err(StoreError::Unavailable)?;
+    store.lti().add_tool_key(&key, true)?;
+    current(&store.lti().tool_keys()?)
+        .cloned()
+        .ok_or_else(|| StoreError::Corrupt("no LTI key after adding one".into()))
 }
 
 /// The key that signs now: the newest one not retired.

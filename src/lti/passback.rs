@@ -94,7 +94,7 @@ pub async fn send_due(
             let (store, catalog) = (store.clone(), catalog.clone());
             tokio::task::spawn_blocking(move || {
                 let platform = store.lti().platform(owed.platform_id)?;
-                let keys = store.lti().tool_keys()?;
+                let keys = vec![super::keys::ensure_current(store.as_ref(), now_ms)?];
                 let grade = current_grade(store.as_ref(), &catalog, &owed)?;
                 Ok::<_, StoreError>(((platform, keys, grade), owed))
             })

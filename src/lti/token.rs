@@ -103,13 +103,14 @@ impl Launch {
 /// The key id of an id_token, after refusing any algorithm but RS256 (no `none`, no HS256
 /// signed with a public key).
 pub fn key_id(id_token: &str) -> Result<String, LtiError> {
-    // The header is read before the signature is checked, only to pick the key.
-    let header = jsonwebtoken::decode_header(id_token).map_err(|e| match e.kind() {
-        ErrorKind::InvalidAlgorithmName | ErrorKind::UnsupportedAlgorithm => {
-            LtiError::WrongAlgorithm(algorithm_named(id_token))
-        }
-        _ => LtiError::Malformed(e.to_string()),
-    })?;
+    // The header is read before the signature is checked, only to pick the key; a header
+    // naming any other algorithm ("none", HS256 …) is refused before anything else.
+    let named = algorithm_named(id_token);
+    if named != "RS256" {
+        return Err(LtiError::WrongAlgorithm(named));
+    }
+    let header =
+        jsonwebtoken::decode_header(id_token).map_err(|e| LtiError::Malformed(e.to_string()))?;
     if header.alg != Algorithm::RS256 {
         return Err(LtiError::WrongAlgorithm(format!("{:?}", header.alg)));
     }

@@ -479,7 +479,15 @@ impl Server {
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // LECTERN_TEST_LOG=1 shows it, to debug a failing test.
+        let show = std::env::var_os("LECTERN_TEST_LOG").is_some();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if show {
+                    eprintln!("lectern: {line}");
+                }
+            }
+        });
         Server { child, addr }
     }
 

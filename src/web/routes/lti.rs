@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::accounts::Role;
 use crate::lti::token::{self, Expected};
 use crate::lti::{Launch, LtiError, MessageType, keys};
-use crate::store::{ClassLesson, Login, NewAccount, Platform, StoreError, ToolKey};
+use crate::store::{ClassLesson, Login, NewAccount, Platform, ToolKey};
 use crate::web::error::AppError;
 use crate::web::form::{CheckedForm, parse_form};
 use crate::web::identity::start_signed_in_session;
@@ -57,18 +57,7 @@ fn sha256_hex(value: &str) -> String {
 pub async fn signing_key(state: &AppState) -> Result<ToolKey, AppError> {
     let now = state.now_ms();
     state
-        .with_store(move |s| {
-            let existing = s.lti().tool_keys()?;
-            if let Some(key) = keys::current(&existing) {
-                return Ok(key.clone());
-            }
-            let key = keys::generate(now).map_err(StoreError::Unavailable)?;
-            s.lti().add_tool_key(&key, true)?;
-            let keys = s.lti().tool_keys()?;
-            keys::current(&keys)
-                .cloned()
-                .ok_or_else(|| StoreError::Corrupt("no LTI key after adding one".into()))
-        })
+        .with_store(move |s| keys::ensure_current(s, now))
         .await
 }
 
@@ -588,7 +577,7 @@ pub fn spawn_background(state: AppState) {
     tokio::spawn(async move {
         let mut round = 0u64;
         loop {
-            if round % 30 == 0
+            if round.is_multiple_of(30)
                 && let Err(e) = refresh_framing_policy(&state).await
             {
                 tracing::warn!("refreshing the LTI framing policy: {e}");
