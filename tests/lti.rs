@@ -340,14 +340,14 @@ fn a_learner_launched_from_the_lms_takes_the_quiz_and_the_score_arrives_in_its_g
 }
 
 /// A way to launch badly.
-type BadLaunch = Box<dyn Fn(&Server, &Platform) -> Page>;
+type BadLaunch<'a> = Box<dyn Fn(&Server, &Platform) -> Page + 'a>;
 
 #[test]
 fn every_check_of_the_id_token_refuses_a_bad_launch_with_a_4xx_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let (platform, server) = setup(dir.path());
     let other = keys::generate(0).unwrap();
-    let cases: Vec<(&str, BadLaunch, &str)> = vec![
+    let cases: Vec<(&str, BadLaunch<'_>, &str)> = vec![
         (
             "bad signature",
             Box::new(|s, p| {
