@@ -506,12 +506,34 @@ fn a_score_owed_while_the_platform_is_down_arrives_after_it_is_back_across_a_res
     take_quiz(&server, &session);
     std::thread::sleep(Duration::from_secs(2));
     assert!(platform.scores().is_empty());
+    // The instructor sees the grade waiting, with the platform's answer.
+    let (state, nonce, cookies) = login(&server, &platform);
+    let c = claims(&platform, &nonce, "teacher-1", INSTRUCTOR);
+    let page = launch(
+        &server,
+        &cookies,
+        &state,
+        &keys::sign(&platform.key, &c).unwrap(),
+    );
+    let (class, teacher) = (page.location().to_string(), cookies_of(&page));
+    let waiting = server
+        .request("GET", &class, Some(&teacher), None)
+        .text_of("#passback");
+    assert!(waiting.contains("waiting: 1 failed tries"), "{waiting}");
+    assert!(waiting.contains("503"), "{waiting}");
+
     drop(server);
     let server = Server::start(&fixture("good"), &dir.path().join("lectern.db"));
     *platform.tool_jwks.lock().unwrap() = format!("http://{}/lti/jwks", server.addr);
     platform.seen.down.store(false, Ordering::SeqCst);
     let scores = wait_for_scores(&platform, 1, Duration::from_secs(30));
     assert_eq!(scores[0]["scoreGiven"], 100.0);
+    std::thread::sleep(Duration::from_millis(300));
+    let delivered = server
+        .request("GET", &class, Some(&teacher), None)
+        .text_of("#passback");
+    assert!(delivered.contains("delivered"), "{delivered}");
+    assert!(delivered.contains("100%"), "{delivered}");
     drop(server);
 }
 

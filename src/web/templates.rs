@@ -357,6 +357,19 @@ pub struct ClassPage<'a> {
     pub roster: Vec<RosterRow>,
     pub lessons: Vec<AssignRow>,
     pub problem: Option<String>,
+    /// Grades owed to or sent to an LMS (LTI), pending and failed first.
+    pub passbacks: Vec<PassbackRow>,
+}
+
+/// A grade passback to an LMS, on the class page.
+pub struct PassbackRow {
+    pub learner: String,
+    pub lesson: String,
+    pub status: String,
+    /// Delivered: nothing to worry about.
+    pub delivered: bool,
+    pub sent: Option<String>,
+    pub error: String,
 }
 
 /// One attempt on a learner's page.

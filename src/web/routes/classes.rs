@@ -31,7 +31,7 @@ use crate::web::session::Session;
 use crate::web::standing::{self, date_input, day, moment, standing};
 use crate::web::templates::{
     AssignRow, ClassPage, ClassSummary, ClassesPage, GradeCell, GradebookRow, LearnerAttemptRow,
-    LearnerPage, ResetLinkPage, RosterRow, SortLink,
+    LearnerPage, PassbackRow, ResetLinkPage, RosterRow, SortLink,
 };
 use crate::web::views::format_points;
 
@@ -482,9 +482,51 @@ async fn class_page(
             last_activity: moment(m.last_activity_ms),
         })
         .collect();
+    let passbacks = state
+        .with_store(move |s| s.lti().class_passbacks(id))
+        .await?
+        .into_iter()
+        .map(|p| {
+            let learner = book
+                .members
+                .iter()
+                .find(|m| m.account.id == p.account_id)
+                .map_or_else(String::new, |m| m.account.display_name.clone());
+            let lesson = catalog
+                .lesson(&p.lesson_id)
+                .map_or_else(|| p.lesson_id.clone(), |l| l.title.clone());
+            let status = if p.failed {
+                "refused by the LMS".to_string()
+            } else if p.pending && p.tries > 0 {
+                format!(
+                    "waiting: {} failed tries, next {}",
+                    p.tries,
+                    moment(p.next_try_ms)
+                )
+            } else if p.pending {
+                "being sent".to_string()
+            } else {
+                "delivered".to_string()
+            };
+            PassbackRow {
+                learner,
+                lesson,
+                status,
+                delivered: !p.pending && !p.failed,
+                sent: p
+                    .sent_score
+                    .zip(p.sent_ms)
+                    .map(|(score, at)| format!("{}% at {}", format_points(score), moment(at))),
+                error: p.last_error.unwrap_or_default(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let mut passbacks = passbacks;
+    passbacks.sort_by_key(|p| p.delivered);
     Ok(Html(
         ClassPage {
             csrf: &session.csrf,
+            passbacks,
             id: book.class.id,
             name: &book.class.name,
             code: book.class.join_code.as_deref().map(shown_code),
