@@ -118,7 +118,9 @@ pub trait LtiStore: Send + Sync {
     fn take_login(&self, state_hash: &str, now_ms: i64) -> Result<Option<Login>, StoreError>;
 
     /// The account of the platform's user `subject`, created from `new` at first sight; the
-    /// display name is refreshed from `new` each time.
+    /// display name is refreshed from `new` each time, and an educator role is kept once given.
+    /// A user is the issuer and `sub`: the same person under another registration (client id)
+    /// of the same issuer has the same account.
     fn lti_account(
         &self,
         platform_id: PlatformId,

@@ -223,7 +223,10 @@ impl LtiStore for SqliteStore {
         self.write(move |conn| {
             let known: Option<AccountId> = conn
                 .prepare_cached(
-                    "SELECT account_id FROM lti_users WHERE platform_id = ?1 AND subject = ?2",
+                    // The same person (issuer + sub) under any registration of that issuer.
+                    "SELECT u.account_id FROM lti_users u JOIN lti_platforms p ON p.id = u.platform_id \
+                     WHERE p.issuer = (SELECT issuer FROM lti_platforms WHERE id = ?1) AND u.subject = ?2 \
+                     ORDER BY u.platform_id LIMIT 1",
                 )?
                 .query_row(params![platform_id, subject], |r| r.get(0))
                 .optional()?;

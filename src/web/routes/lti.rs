@@ -361,7 +361,7 @@ async fn map_user_and_course(
     let teaches = launch.teaches();
     let username = format!(
         "lti-{}",
-        &sha256_hex(&format!("{}\n{}", platform.id, launch.subject))[..16]
+        &sha256_hex(&format!("{}\n{}", platform.issuer, launch.subject))[..16]
     );
     let display_name = launch
         .name
