@@ -329,7 +329,11 @@ async fn launch(
         }
         MessageType::ResourceLink => {
             let to = match (launch.teaches(), class_id, &lesson_id) {
-                (true, Some(class), _) => format!("/educator/classes/{class}"),
+                (true, Some((class, owner)), _) if owner == Some(account.id) => {
+                    format!("/educator/classes/{class}")
+                }
+                // Another instructor owns the course's class (co-teaching is not modelled).
+                (true, Some(_), _) => "/educator".to_string(),
                 (_, _, Some(lesson)) => format!("/lessons/{lesson}"),
                 _ => "/progress".to_string(),
             };
@@ -356,7 +360,7 @@ async fn map_user_and_course(
     platform: &Platform,
     launch: &Launch,
     lesson_id: Option<&str>,
-) -> Result<(crate::store::Account, Option<i64>), AppError> {
+) -> Result<(crate::store::Account, Option<(i64, Option<i64>)>), AppError> {
     let now = state.now_ms();
     let teaches = launch.teaches();
     let username = format!(
@@ -408,7 +412,7 @@ async fn map_user_and_course(
                         });
                         s.accounts().update_class(class.id, &class.name, &lessons)?;
                     }
-                    Some(class.id)
+                    Some((class.id, class.owner_id))
                 }
                 None => None,
             };
