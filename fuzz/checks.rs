@@ -69,8 +69,20 @@ fn check_valid_lesson(lesson: &Lesson, data: &[u8]) {
             assert!(!html.contains(tag), "{tag} survived sanitising: {html}");
         }
     }
+    assert!(
+        lesson.reading_minutes >= 1,
+        "a reading takes at least a minute"
+    );
+    for objective in &lesson.objectives {
+        assert!(is_valid_id(&objective.id) && !objective.text.contains('\n'));
+    }
     let Some(quiz) = &lesson.quiz else { return };
     assert!((1..=quiz.questions.len()).contains(&quiz.draw));
+    for q in &quiz.questions {
+        for id in &q.objectives {
+            assert!(lesson.objective(id).is_some(), "{} names {id}", q.id);
+        }
+    }
     for seed in [0, seed_from(data)] {
         let drawn = draw_attempt(quiz, seed, None);
         assert_eq!(drawn.len(), quiz.draw, "an attempt has `draw` questions");

@@ -8,34 +8,59 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::lesson::{Lesson, validate_lesson};
+use crate::lesson::{Lesson, Problem, Severity, check_lesson};
 
-/// A problem in a lesson file, printed as `path:line:col: message`.
+/// A problem in a lesson file, printed as `path:line:col: message` when it is an error and
+/// `path:line:col: warning: message` when it is a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub path: PathBuf,
     pub line: usize,
     pub col: usize,
+    pub severity: Severity,
     pub message: String,
+}
+
+impl Diagnostic {
+    fn new(path: &Path, problem: Problem) -> Diagnostic {
+        Diagnostic {
+            path: path.to_path_buf(),
+            line: problem.line,
+            col: problem.col,
+            severity: problem.severity,
+            message: problem.message,
+        }
+    }
+
+    /// Whether this keeps the file's lesson from loading.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}:{}: {}",
+            "{}:{}:{}: {}{}",
             self.path.display(),
             self.line,
             self.col,
+            match self.severity {
+                Severity::Error => "",
+                Severity::Warning => "warning: ",
+            },
             self.message
         )
     }
 }
 
-/// One lesson file's state: the lesson it last validated to and its current problems.
+/// One lesson file's state: the lesson it last validated to and its current diagnostics.
 #[derive(Debug, Clone, Default)]
 struct FileState {
     lesson: Option<Arc<Lesson>>,
+    /// Errors and warnings, by position (errors the catalog finds, such as a duplicate lesson
+    /// id, come last).
     problems: Vec<Diagnostic>,
     /// A hash of the source last read, and the lesson that exact source validated to (if it
     /// did): a reload reuses it when the file has not changed.
@@ -43,8 +68,12 @@ struct FileState {
     validated: Option<Arc<Lesson>>,
 }
 
-/// What validating one file's source gave.
-type Validated = Result<Arc<Lesson>, Vec<crate::lesson::Problem>>;
+/// What checking one file's source gave: its lesson, unless it has errors, and its errors and
+/// warnings by position.
+struct Validated {
+    lesson: Option<Arc<Lesson>>,
+    problems: Vec<Diagnostic>,
+}
 
 /// Every lesson of a folder, sorted for the index.
 #[derive(Debug, Clone, Default)]
@@ -67,24 +96,16 @@ impl Catalog {
         let results = validate_all(&paths, previous)?;
         let mut files = BTreeMap::new();
         for (file, (source_hash, result)) in paths.into_iter().zip(results) {
-            let state = match result {
-                Ok(lesson) => FileState {
+            let state = match result.lesson {
+                Some(lesson) => FileState {
                     lesson: Some(lesson.clone()),
-                    problems: Vec::new(),
+                    problems: result.problems,
                     source_hash,
                     validated: Some(lesson),
                 },
-                Err(problems) => FileState {
+                None => FileState {
                     lesson: previous.files.get(&file).and_then(|s| s.lesson.clone()),
-                    problems: problems
-                        .into_iter()
-                        .map(|p| Diagnostic {
-                            path: file.clone(),
-                            line: p.line,
-                            col: p.col,
-                            message: p.message,
-                        })
-                        .collect(),
+                    problems: result.problems,
                     source_hash,
                     validated: None,
                 },
@@ -106,6 +127,7 @@ impl Catalog {
                     path: path.clone(),
                     line: 1,
                     col: 1,
+                    severity: Severity::Error,
                     message: format!(
                         "duplicate lesson id `{}` (already used by {})",
                         lesson.id,
@@ -142,17 +164,34 @@ impl Catalog {
         self.by_id.get(id).map(|&i| &self.lessons[i])
     }
 
-    /// Every current problem, by file then position.
+    /// Every current error (a file that does not load), by file then position.
     pub fn problems(&self) -> Vec<&Diagnostic> {
+        self.diagnostics()
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect()
+    }
+
+    /// Every current warning (worth fixing; the lesson loads), by file then position.
+    pub fn warnings(&self) -> Vec<&Diagnostic> {
+        self.diagnostics()
+            .into_iter()
+            .filter(|d| !d.is_error())
+            .collect()
+    }
+
+    /// Every current error and warning, by file then position.
+    pub fn diagnostics(&self) -> Vec<&Diagnostic> {
         self.files.values().flat_map(|s| &s.problems).collect()
     }
 
-    /// The problems of the file that currently serves (or last served) `lesson_id`.
+    /// The errors of the file that currently serves (or last served) `lesson_id`.
     pub fn problems_for(&self, lesson_id: &str) -> Vec<&Diagnostic> {
         self.files
             .values()
             .filter(|s| s.lesson.as_ref().is_some_and(|l| l.id == lesson_id))
             .flat_map(|s| &s.problems)
+            .filter(|d| d.is_error())
             .collect()
     }
 
@@ -178,8 +217,8 @@ fn source_hash(source: &str) -> u64 {
     hasher.finish()
 }
 
-/// Reads and validates one file, or takes its lesson from `previous` when the file has not
-/// changed; returns the source's hash with the outcome.
+/// Reads and validates one file, or takes its lesson (and warnings) from `previous` when the
+/// file has not changed; returns the source's hash with the outcome.
 fn validate_file(file: &Path, previous: &Catalog) -> io::Result<(u64, Validated)> {
     let source = std::fs::read_to_string(file)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
@@ -188,15 +227,39 @@ fn validate_file(file: &Path, previous: &Catalog) -> io::Result<(u64, Validated)
         .files
         .get(file)
         .filter(|s| s.source_hash == hash)
-        .and_then(|s| s.validated.clone());
-    if let Some(lesson) = unchanged {
-        return Ok((hash, Ok(lesson)));
+        .and_then(|s| Some((s.validated.clone()?, &s.problems)));
+    if let Some((lesson, problems)) = unchanged {
+        // A valid file's own diagnostics are warnings; the catalog's errors are found afresh.
+        let warnings = problems.iter().filter(|d| !d.is_error()).cloned().collect();
+        return Ok((
+            hash,
+            Validated {
+                lesson: Some(lesson),
+                problems: warnings,
+            },
+        ));
     }
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok((hash, validate_lesson(&source, &stem).map(Arc::new)))
+    let checked = check_lesson(&source, &stem);
+    let (lesson, mut problems) = match checked.lesson {
+        Ok(lesson) => (Some(Arc::new(lesson)), Vec::new()),
+        Err(errors) => (None, errors),
+    };
+    problems.extend(checked.warnings);
+    problems.sort();
+    Ok((
+        hash,
+        Validated {
+            lesson,
+            problems: problems
+                .into_iter()
+                .map(|p| Diagnostic::new(file, p))
+                .collect(),
+        },
+    ))
 }
 
 /// Validates every file, spread over the machine's cores (a course of a thousand lessons
@@ -287,5 +350,36 @@ mod tests {
         }
         assert_eq!(second.lesson("l03").unwrap().title, "Edited");
         assert_eq!(first.lesson("l03").unwrap().title, "Lesson 3");
+    }
+
+    #[test]
+    fn warnings_do_not_stop_a_lesson_loading_and_survive_a_reload_of_the_unchanged_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("objectives.toml");
+        std::fs::write(
+            &file,
+            include_str!("../tests/fixtures/warn/objectives.toml"),
+        )
+        .unwrap();
+        let first = Catalog::load(dir.path()).unwrap();
+        assert!(first.lesson("objectives").is_some());
+        assert!(first.problems().is_empty());
+        let warnings: Vec<String> = first.warnings().iter().map(|w| w.to_string()).collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with(&format!(
+                "{}:11:6: warning: objective `mediator`",
+                file.display()
+            )),
+            "{warnings:?}"
+        );
+
+        let second = Catalog::reload(dir.path(), &first).unwrap();
+        assert!(Arc::ptr_eq(
+            first.lesson("objectives").unwrap(),
+            second.lesson("objectives").unwrap()
+        ));
+        assert_eq!(second.warnings(), first.warnings());
+        assert_eq!(second.diagnostics().len(), 2);
     }
 }

@@ -18,9 +18,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve the lessons over HTTP (the default when no command is given).
     Serve(ServeArgs),
-    /// Validate lesson files and print every problem as `path:line:col: message`.
+    /// Validate lesson files and print every problem as `path:line:col: message` (a warning as
+    /// `path:line:col: warning: message`).
     ///
-    /// Exits 0 with a one-line summary when every file is valid, 1 when any is not.
+    /// Exits 0 with a one-line summary when every file is valid, 1 when any is not. Warnings
+    /// (an objective no question assesses) do not make a file invalid.
     Check(CheckArgs),
     /// Manage educator accounts.
     #[command(subcommand)]
@@ -176,4 +178,7 @@ pub struct CheckArgs {
     /// A folder of lesson files (searched recursively) or one lesson file.
     #[arg(default_value = "lessons")]
     pub path: PathBuf,
+    /// Exit 1 when there are warnings too (for CI).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }

@@ -37,33 +37,53 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints every problem, or the summary line; exit 1 when there are problems.
-fn report(catalog: &Catalog) -> bool {
-    let problems = catalog.problems();
-    for p in &problems {
-        println!("{p}");
+/// Prints every error and warning, then a summary line; false when there are errors (or,
+/// with `deny_warnings`, warnings).
+fn report(catalog: &Catalog, deny_warnings: bool) -> bool {
+    let diagnostics = catalog.diagnostics();
+    for d in &diagnostics {
+        println!("{d}");
     }
-    if problems.is_empty() {
-        println!(
-            "{} lessons, {} questions, OK",
-            catalog.lessons().len(),
-            catalog.question_count()
-        );
-        true
+    let errors = catalog.problems();
+    let warnings = diagnostics.len() - errors.len();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let and_warnings = if warnings == 0 {
+        String::new()
     } else {
-        let files = problems
+        format!(", and {warnings} warning{}", plural(warnings))
+    };
+    if !errors.is_empty() {
+        let files = errors
             .iter()
             .map(|p| &p.path)
             .collect::<std::collections::BTreeSet<_>>()
             .len();
         println!(
-            "{} problem{} in {} file{}",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" },
+            "{} problem{} in {} file{}{and_warnings}",
+            errors.len(),
+            plural(errors.len()),
             files,
-            if files == 1 { "" } else { "s" }
+            plural(files),
         );
         false
+    } else if warnings > 0 && deny_warnings {
+        println!(
+            "{warnings} warning{}, denied by --deny-warnings",
+            plural(warnings)
+        );
+        false
+    } else {
+        println!(
+            "{} lessons, {} questions, OK{}",
+            catalog.lessons().len(),
+            catalog.question_count(),
+            if warnings == 0 {
+                String::new()
+            } else {
+                format!(" with {warnings} warning{}", plural(warnings))
+            }
+        );
+        true
     }
 }
 
@@ -73,7 +93,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         println!("no lesson files (*.toml) found in {}", args.path.display());
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if report(&catalog) {
+    Ok(if report(&catalog, args.deny_warnings) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -93,8 +113,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading lessons from {}", args.lessons.display()))?;
     if !catalog.problems().is_empty() {
         eprintln!("lectern will not start: the lessons have problems.");
-        report(&catalog);
+        report(&catalog, false);
         return Ok(ExitCode::FAILURE);
+    }
+    // Warnings do not stop a lesson from being served.
+    for warning in catalog.warnings() {
+        tracing::warn!("{warning}");
     }
     let store = args
         .db
@@ -307,7 +331,11 @@ fn watch_lessons(
     let folder = dir.to_path_buf();
     lectern::watch::watch_folder(dir, move || match state.reload_lessons(&folder) {
         Ok(problems) if problems.is_empty() => {
-            tracing::info!(lessons = state.catalog().lessons().len(), "lessons reloaded");
+            let catalog = state.catalog();
+            for warning in catalog.warnings() {
+                tracing::warn!("{warning}");
+            }
+            tracing::info!(lessons = catalog.lessons().len(), "lessons reloaded");
         }
         Ok(problems) => {
             for problem in &problems {

@@ -29,7 +29,7 @@ fn checking_a_broken_folder_prints_every_problem_with_its_position_and_exits_1()
         format!("{f}:1:6: `id` must use only a-z, 0-9 and `-`, found `Bad Id`"),
         format!("{f}:3:11: `summary` must not be empty"),
         format!(
-            "{f}:4:1: unknown key `colour` (expected one of `id`, `title`, `summary`, `order`, `tags`, `sources`, `sections`, `timeline`, `quiz`)"
+            "{f}:4:1: unknown key `colour` (expected one of `id`, `title`, `summary`, `order`, `tags`, `objectives`, `sources`, `sections`, `timeline`, `quiz`)"
         ),
         format!("{f}:8:7: `sources[0].url` must start with http:// or https://"),
         format!(
@@ -54,7 +54,7 @@ fn checking_a_broken_folder_prints_every_problem_with_its_position_and_exits_1()
         ),
         format!("{f}:51:10: `quiz.questions[2].answer` must be true or false, found a string"),
         format!(
-            "{f}:53:1: unknown key `quiz.questions[2].tolerence` (expected one of `id`, `kind`, `section`, `prompt`, `explanation`, `points`, `answer`)"
+            "{f}:53:1: unknown key `quiz.questions[2].tolerence` (expected one of `id`, `kind`, `section`, `objectives`, `prompt`, `explanation`, `points`, `answer`)"
         ),
         "tests/fixtures/bad/syntax.toml:1:18: TOML syntax: invalid basic string, expected `\"`"
             .to_string(),
@@ -62,6 +62,104 @@ fn checking_a_broken_folder_prints_every_problem_with_its_position_and_exits_1()
     ];
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines, expected);
+}
+
+#[test]
+fn an_objective_no_question_assesses_is_a_warning_and_check_still_exits_0() {
+    let (code, out) = lectern(&["check", "tests/fixtures/warn"]);
+    let f = "tests/fixtures/warn/objectives.toml";
+    let expected = [
+        format!(
+            "{f}:11:6: warning: objective `mediator` is assessed by no question: name it in the `objectives` of the questions that test it"
+        ),
+        format!(
+            "{f}:35:1: warning: `quiz.questions[1]` (`year`) assesses no objective: list the ones it tests in `objectives` (objectives: date, mediator)"
+        ),
+        "1 lessons, 2 questions, OK with 2 warnings".to_string(),
+    ];
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected);
+
+    // For CI: the same warnings, and a failure.
+    let (code, out) = lectern(&["check", "--deny-warnings", "tests/fixtures/warn"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.lines().take(2).collect::<Vec<_>>(), expected[..2]);
+    assert_eq!(
+        out.lines().last(),
+        Some("2 warnings, denied by --deny-warnings")
+    );
+}
+
+#[test]
+fn an_unknown_objective_is_an_error_with_its_position_listed_with_the_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("objectives.toml");
+    let source = std::fs::read_to_string("tests/fixtures/warn/objectives.toml")
+        .unwrap()
+        .replace(
+            "objectives = [\"date\"]",
+            "objectives = [\"date\", \"when\"]",
+        );
+    std::fs::write(&file, source).unwrap();
+    let (code, out) = lectern(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let f = file.display();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{f}:11:6: warning: objective `mediator` is assessed by no question: name it in the `objectives` of the questions that test it"
+            ),
+            format!(
+                "{f}:30:23: `quiz.questions[0].objectives` names no objective of this lesson: `when` (objectives: date, mediator)"
+            ),
+            format!(
+                "{f}:35:1: warning: `quiz.questions[1]` (`year`) assesses no objective: list the ones it tests in `objectives` (objectives: date, mediator)"
+            ),
+            "1 problem in 1 file, and 2 warnings".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn serve_starts_on_lessons_with_warnings_and_logs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lectern"))
+        .args([
+            "serve",
+            "--lessons",
+            "tests/fixtures/warn",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--db")
+        .arg(&db)
+        .env("RUST_LOG", "lectern=info")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("lectern runs");
+    let mut log = String::new();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    for line in std::io::BufRead::lines(stderr) {
+        let line = line.unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(log.contains("listening on"), "{log}");
+    assert!(
+        log.contains(
+            "objectives.toml:11:6: warning: objective `mediator` is assessed by no question"
+        ),
+        "{log}"
+    );
 }
 
 #[test]

@@ -98,6 +98,82 @@ fn every_quiz_draws_from_a_larger_pool_with_explained_questions_tied_to_sections
 }
 
 #[test]
+fn every_lesson_states_three_to_five_objectives_and_every_question_assesses_one() {
+    let catalog = course();
+    let warnings: Vec<String> = catalog.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings.is_empty(),
+        "lectern check warns:\n{}",
+        warnings.join("\n")
+    );
+    for lesson in catalog.lessons() {
+        let id = &lesson.id;
+        assert!(
+            (3..=5).contains(&lesson.objectives.len()),
+            "{id}: {} objectives",
+            lesson.objectives.len()
+        );
+        for objective in &lesson.objectives {
+            let text = objective.text.trim();
+            assert!(
+                text.ends_with('.') && text.matches(". ").count() == 0,
+                "{id}/{}: one sentence",
+                objective.id
+            );
+            assert!(
+                text.split_whitespace().count() <= 30,
+                "{id}/{}: keep it short",
+                objective.id
+            );
+        }
+        let questions = &lesson.quiz.as_ref().unwrap().questions;
+        for q in questions {
+            assert!(!q.objectives.is_empty(), "{id}/{}: no objective", q.id);
+            for o in &q.objectives {
+                assert!(lesson.objective(o).is_some(), "{id}/{}: {o}", q.id);
+            }
+        }
+        for objective in &lesson.objectives {
+            assert!(
+                questions
+                    .iter()
+                    .any(|q| q.objectives.contains(&objective.id)),
+                "{id}: no question assesses {}",
+                objective.id
+            );
+        }
+    }
+}
+
+#[test]
+fn every_lesson_reads_in_a_class_period() {
+    for lesson in course().lessons() {
+        let words: usize = lesson
+            .sections
+            .iter()
+            .map(|s| {
+                s.heading.split_whitespace().count()
+                    + text_of(&s.body_html).split_whitespace().count()
+            })
+            .sum();
+        assert!(
+            (3..=20).contains(&lesson.reading_minutes),
+            "{}: {} minutes",
+            lesson.id,
+            lesson.reading_minutes
+        );
+        // The documented rule, give or take the odd dash counted as a word here.
+        let expected = words.div_ceil(lectern::lesson::WORDS_PER_MINUTE) as u32;
+        assert!(
+            lesson.reading_minutes.abs_diff(expected) <= 1,
+            "{}: {} minutes for {words} words",
+            lesson.id,
+            lesson.reading_minutes
+        );
+    }
+}
+
+#[test]
 fn the_course_has_at_least_80_questions_and_uses_every_kind_five_times() {
     let catalog = course();
     assert!(

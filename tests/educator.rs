@@ -147,6 +147,7 @@ async fn the_preview_shows_every_question_with_its_answer_and_explanation() {
         "1. Karabakh movement",
         "Baku → Azerbaijan",
         "1994 year",
+        "<dt>Objectives assessed</dt><dd>Say where and when the Bishkek Protocol was signed.</dd><dd>Name the countries that co-chaired the Minsk Group.</dd>",
     ] {
         assert!(page.body.contains(text), "preview lacks {text:?}");
     }

@@ -52,6 +52,7 @@ fn question() -> impl Strategy<Value = Question> {
     (kind, 0.5f64..1000.0).prop_map(|(kind, points)| Question {
         id: "q".into(),
         section: "s".into(),
+        objectives: Vec::new(),
         prompt: "Which?".into(),
         explanation: "Because.".into(),
         points,

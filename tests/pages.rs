@@ -4,6 +4,7 @@ mod common;
 
 use axum::http::{Method, Request, StatusCode};
 use common::{TestApp, fixture};
+use scraper::Selector;
 
 fn app() -> TestApp {
     TestApp::new(&fixture("good"))
@@ -72,6 +73,70 @@ async fn a_reading_shows_sections_timeline_sources_and_a_start_form() {
         !page.body.contains("alert("),
         "the lesson's script is stripped"
     );
+}
+
+#[tokio::test]
+async fn a_reading_opens_with_its_reading_time_and_what_you_will_learn() {
+    let page = app().browser().get("/lessons/all-kinds").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.text_of("header .reading-time"),
+        "Reading time: about 1 minute"
+    );
+    assert!(
+        page.body
+            .contains("<time datetime=\"PT1M\">1 minute</time>")
+    );
+    let html = page.html();
+    let heading = Selector::parse("section.objectives h2#objectives-heading").unwrap();
+    assert_eq!(
+        html.select(&heading)
+            .next()
+            .map(|h| h.text().collect::<String>()),
+        Some("What you will learn".to_string())
+    );
+    let items =
+        Selector::parse("section.objectives[aria-labelledby=objectives-heading] ul li").unwrap();
+    let objectives: Vec<String> = html
+        .select(&items)
+        .map(|li| li.text().collect::<String>())
+        .collect();
+    assert_eq!(
+        objectives,
+        [
+            "Say where and when the Bishkek Protocol was signed.",
+            "Name the countries that co-chaired the Minsk Group.",
+            "Put the conflict's main events in order.",
+        ]
+    );
+    // At the top: before the contents and the first section.
+    let at = |needle: &str| page.body.find(needle).unwrap();
+    assert!(at("Reading time") < at("What you will learn"));
+    assert!(at("What you will learn") < at("id=\"toc-heading\""));
+    assert!(at("What you will learn") < at("<section id=\"first\""));
+}
+
+#[tokio::test]
+async fn a_lesson_without_objectives_shows_its_reading_time_but_no_empty_list() {
+    let page = app().browser().get("/lessons/timed").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.text_of("header .reading-time"),
+        "Reading time: about 1 minute"
+    );
+    assert!(!page.body.contains("What you will learn"));
+}
+
+#[tokio::test]
+async fn the_index_shows_each_lessons_reading_time() {
+    let page = app().browser().get("/").await;
+    let html = page.html();
+    let times = Selector::parse(".lesson-list li .reading-time").unwrap();
+    let shown: Vec<String> = html
+        .select(&times)
+        .map(|p| p.text().collect::<String>())
+        .collect();
+    assert_eq!(shown, ["Reading time: about 1 minute"; 2]);
 }
 
 #[tokio::test]

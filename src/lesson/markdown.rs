@@ -6,9 +6,41 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 /// handlers or `javascript:` links. Headings are demoted by two levels because each body sits
 /// under the page's `<h1>` and its section's `<h2>`.
 pub fn render_markdown(markdown: &str) -> String {
+    render_and_count(markdown).0
+}
+
+/// [`render_markdown`], and the number of words a reader reads in it (see [`count_words`]),
+/// counted from the same parse.
+pub fn render_and_count(markdown: &str) -> (String, usize) {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
+    let mut text = String::new();
+    // Inside inline `<script>` or `<style>`, whose text the sanitiser drops.
+    let mut hidden = false;
+    let events = Parser::new_ext(markdown, options).inspect(|event| match event {
+        Event::InlineHtml(tag) => {
+            let tag = tag.to_ascii_lowercase();
+            if tag.starts_with("<script") || tag.starts_with("<style") {
+                hidden = true;
+            } else if tag.starts_with("</script") || tag.starts_with("</style") {
+                hidden = false;
+            }
+            text.push(' ');
+        }
+        Event::Text(_) | Event::Code(_) if hidden => {}
+        Event::Text(t) | Event::Code(t) => text.push_str(t),
+        // Inline markup sits inside a word (`un*believ*able`); anything else ends one.
+        Event::Start(_)
+        | Event::End(
+            TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Link
+            | TagEnd::Image,
+        ) => {}
+        _ => text.push(' '),
+    });
+    let events = events.map(|event| match event {
         Event::Start(Tag::Heading {
             level,
             id,
@@ -28,7 +60,15 @@ pub fn render_markdown(markdown: &str) -> String {
     // Exactly sized: a course of a thousand lessons keeps every section for its lifetime.
     let mut html = SANITIZER.clean(&unsafe_html).to_string();
     html.shrink_to_fit();
-    html
+    (html, count_words(&text))
+}
+
+/// Words in plain text: runs between whitespace that hold at least one letter or digit, so
+/// punctuation standing alone (`—`, `|`) is not a word.
+pub fn count_words(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
 }
 
 /// Built once: a default `ammonia::Builder` allocates its tag and attribute sets afresh,
@@ -50,7 +90,7 @@ fn demote(level: HeadingLevel) -> HeadingLevel {
 
 #[cfg(test)]
 mod tests {
-    use super::render_markdown;
+    use super::{count_words, render_and_count, render_markdown};
 
     #[test]
     fn script_event_handlers_and_javascript_links_render_inert() {
@@ -69,5 +109,16 @@ mod tests {
         assert!(html.contains("<h3>Part</h3>"), "{html}");
         assert!(html.contains("<strong>bold</strong>"), "{html}");
         assert!(html.contains("<li>one</li>"), "{html}");
+    }
+
+    #[test]
+    fn words_are_counted_from_the_text_a_reader_sees() {
+        let (_, words) = render_and_count(
+            "# Two words\n\nOne *two*, un**believ**able — `code` [link text](https://example.org).\n\n| a | b |\n|---|---|\n| c | d |\n\n<script>alert(1)</script>\n\nLast <script>alert(2)</script> words.\n",
+        );
+        // Two words / One two unbelievable code link text / a b c d / Last words: the
+        // scripts, which the sanitiser removes, are not read.
+        assert_eq!(words, 2 + 6 + 4 + 2);
+        assert_eq!(count_words("  — | 1994 "), 1);
     }
 }

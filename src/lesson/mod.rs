@@ -6,7 +6,8 @@ pub mod parse;
 pub mod validate;
 
 pub use model::{
-    Choice, GradingMethod, Lesson, Question, QuestionKind, Quiz, Section, Source, TimelineEntry,
+    Choice, GradingMethod, Lesson, Objective, Question, QuestionKind, Quiz, Section, Source,
+    TimelineEntry, WORDS_PER_MINUTE, reading_minutes,
 };
-pub use parse::Problem;
-pub use validate::{is_valid_id, validate_lesson};
+pub use parse::{Problem, Severity};
+pub use validate::{Checked, check_lesson, is_valid_id, validate_lesson};

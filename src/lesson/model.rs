@@ -13,6 +13,10 @@ pub struct Lesson {
     /// Sort key on the index.
     pub order: i64,
     pub tags: Vec<String>,
+    /// What a reader should be able to do after the lesson, in file order; questions map to them.
+    pub objectives: Vec<Objective>,
+    /// Estimated minutes to read the sections, computed at load time (see [`reading_minutes`]).
+    pub reading_minutes: u32,
     pub sources: Vec<Source>,
     pub sections: Vec<Section>,
     pub timeline: Vec<TimelineEntry>,
@@ -26,6 +30,28 @@ impl Lesson {
     pub fn section(&self, id: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.id == id)
     }
+
+    /// The objective with this id, if any.
+    pub fn objective(&self, id: &str) -> Option<&Objective> {
+        self.objectives.iter().find(|o| o.id == id)
+    }
+}
+
+/// Words a reader is assumed to read per minute, for [`reading_minutes`].
+pub const WORDS_PER_MINUTE: usize = 200;
+
+/// Minutes to read `words` words at [`WORDS_PER_MINUTE`], rounded up, and at least 1.
+pub fn reading_minutes(words: usize) -> u32 {
+    u32::try_from(words.div_ceil(WORDS_PER_MINUTE).max(1)).unwrap_or(u32::MAX)
+}
+
+/// A learning objective: one sentence saying what a reader should be able to do afterwards.
+#[derive(Debug, Clone)]
+pub struct Objective {
+    /// `[a-z0-9-]+`, unique in the lesson; what questions' `objectives` name.
+    pub id: String,
+    /// Plain text.
+    pub text: String,
 }
 
 /// A cited source.
@@ -116,6 +142,9 @@ pub struct Question {
     pub id: String,
     /// Id of the section whose text answers it.
     pub section: String,
+    /// Ids of the lesson objectives it assesses (each names one of [`Lesson::objectives`]);
+    /// empty when the file lists none.
+    pub objectives: Vec<String>,
     pub prompt: String,
     pub explanation: String,
     pub points: f64,

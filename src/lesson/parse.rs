@@ -11,7 +11,18 @@ use toml::de::{DeTable, DeValue};
 pub struct Problem {
     pub line: usize,
     pub col: usize,
+    pub severity: Severity,
     pub message: String,
+}
+
+/// Whether a problem keeps the lesson from loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Severity {
+    /// The file is refused: `lectern check` fails and `serve` does not load it.
+    #[default]
+    Error,
+    /// Worth fixing, but the lesson is valid and loads (an objective no question assesses).
+    Warning,
 }
 
 /// Collects problems for one source text, turning byte offsets into line and column.
@@ -28,21 +39,32 @@ impl<'s> Problems<'s> {
         }
     }
 
-    /// Records `message` at the start of the byte range `span`.
+    /// Records the error `message` at the start of the byte range `span`.
     pub fn at(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.push(span, Severity::Error, message.into());
+    }
+
+    /// Records the warning `message` at the start of the byte range `span`.
+    pub fn warn(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.push(span, Severity::Warning, message.into());
+    }
+
+    fn push(&mut self, span: &Range<usize>, severity: Severity, message: String) {
         let (line, col) = line_col(self.source, span.start);
         self.list.push(Problem {
             line,
             col,
-            message: message.into(),
+            severity,
+            message,
         });
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+    /// Whether any error (not a warning) has been recorded.
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(|p| p.severity == Severity::Error)
     }
 
-    /// The problems sorted by position.
+    /// The problems, errors and warnings, sorted by position.
     pub fn into_sorted(mut self) -> Vec<Problem> {
         self.list.sort();
         self.list.dedup();

@@ -7,15 +7,26 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 
-use super::markdown::render_markdown;
+use super::markdown::{count_words, render_and_count};
 use super::model::{
-    Choice, GradingMethod, Lesson, Question, QuestionKind, Quiz, Section, Source, TimelineEntry,
+    Choice, GradingMethod, Lesson, Objective, Question, QuestionKind, Quiz, Section, Source,
+    TimelineEntry, reading_minutes,
 };
-use super::parse::{At, Fields, Problem, Problems, parse_document, parse_partial_date};
+use super::parse::{At, Fields, Problem, Problems, Severity, parse_document, parse_partial_date};
 
 const TOP_KEYS: &[&str] = &[
-    "id", "title", "summary", "order", "tags", "sources", "sections", "timeline", "quiz",
+    "id",
+    "title",
+    "summary",
+    "order",
+    "tags",
+    "objectives",
+    "sources",
+    "sections",
+    "timeline",
+    "quiz",
 ];
+const OBJECTIVE_KEYS: &[&str] = &["id", "text"];
 const SOURCE_KEYS: &[&str] = &["title", "url", "accessed"];
 const SECTION_KEYS: &[&str] = &["id", "heading", "body"];
 const TIMELINE_KEYS: &[&str] = &["date", "event", "section"];
@@ -29,7 +40,15 @@ const QUIZ_KEYS: &[&str] = &[
     "grading",
     "questions",
 ];
-const COMMON_QUESTION_KEYS: &[&str] = &["id", "kind", "section", "prompt", "explanation", "points"];
+const COMMON_QUESTION_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "section",
+    "objectives",
+    "prompt",
+    "explanation",
+    "points",
+];
 
 /// Most points one question may be worth: far above any real weighting, and low enough that an
 /// attempt's total stays finite (`1e308` twice would make it infinite and every percentage NaN).
@@ -39,17 +58,39 @@ pub const MAX_POINTS: f64 = 1000.0;
 /// (`quiz::form::MAX_TEXT_ANSWER`), so a longer one could never be given.
 pub const MAX_SHORT_ANSWER: usize = 500;
 
-/// Parses and validates one lesson file. `default_id` is the file stem.
-pub fn validate_lesson(source: &str, default_id: &str) -> Result<Lesson, Vec<Problem>> {
+/// What checking one lesson file found.
+#[derive(Debug)]
+pub struct Checked {
+    /// The lesson, or the errors (at least one) that keep it from loading.
+    pub lesson: Result<Lesson, Vec<Problem>>,
+    /// What is worth fixing but does not keep the lesson from loading (an objective no
+    /// question assesses), sorted by position.
+    pub warnings: Vec<Problem>,
+}
+
+/// Parses and validates one lesson file, keeping warnings apart from errors. `default_id` is
+/// the file stem.
+pub fn check_lesson(source: &str, default_id: &str) -> Checked {
     let mut problems = Problems::new(source);
-    let Some(document) = parse_document(source, &mut problems) else {
-        return Err(problems.into_sorted());
-    };
-    let lesson = read_lesson(document.get_ref(), source, default_id, &mut problems);
-    match lesson {
-        Some(lesson) if problems.is_empty() => Ok(lesson),
-        _ => Err(problems.into_sorted()),
+    let lesson = parse_document(source, &mut problems)
+        .and_then(|document| read_lesson(document.get_ref(), source, default_id, &mut problems));
+    let has_errors = problems.has_errors();
+    let (errors, warnings): (Vec<Problem>, Vec<Problem>) = problems
+        .into_sorted()
+        .into_iter()
+        .partition(|p| p.severity == Severity::Error);
+    Checked {
+        lesson: match lesson {
+            Some(lesson) if !has_errors => Ok(lesson),
+            _ => Err(errors),
+        },
+        warnings,
     }
+}
+
+/// Parses and validates one lesson file, ignoring warnings. `default_id` is the file stem.
+pub fn validate_lesson(source: &str, default_id: &str) -> Result<Lesson, Vec<Problem>> {
+    check_lesson(source, default_id).lesson
 }
 
 /// Whether `id` is a valid lesson, section or question id.
@@ -88,14 +129,38 @@ fn read_lesson(
         .map(|(tags, _)| tags.into_iter().map(|(t, _)| t).collect())
         .unwrap_or_default();
 
+    // Ids of objectives and sections with other problems still count, so one mistake is
+    // reported once.
+    let (objectives, objective_ids) = read_objectives(&top, problems);
     let sources = read_sources(&top, problems);
-    // Ids of sections with other problems still count, so one mistake is reported once.
-    let (sections, section_ids) = read_sections(&top, problems);
-    let section_ids: Vec<&str> = section_ids.iter().map(String::as_str).collect();
-    let timeline = read_timeline(&top, &section_ids, problems);
-    let quiz = top
-        .table("quiz", false, problems)
-        .and_then(|(table, span)| read_quiz(table, span, &section_ids, problems));
+    let (sections, section_ids, words) = read_sections(&top, problems);
+    let refs = Refs {
+        sections: &section_ids.iter().map(String::as_str).collect::<Vec<_>>(),
+        objectives: &objective_ids
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>(),
+    };
+    let timeline = read_timeline(&top, refs.sections, problems);
+    let mut assessed: Vec<String> = Vec::new();
+    let quiz_table = top.table("quiz", false, problems);
+    let quiz = quiz_table
+        .as_ref()
+        .and_then(|(table, span)| read_quiz(table, span.clone(), &refs, &mut assessed, problems));
+    // Without a quiz there is nothing to assess objectives with, so nothing to warn about.
+    if quiz_table.is_some() {
+        for (id, span) in objective_ids
+            .iter()
+            .filter(|(id, _)| !assessed.contains(id))
+        {
+            problems.warn(
+                span,
+                format!(
+                    "objective `{id}` is assessed by no question: name it in the `objectives` of the questions that test it"
+                ),
+            );
+        }
+    }
 
     Some(Lesson {
         id: id?,
@@ -103,6 +168,8 @@ fn read_lesson(
         summary: summary?.0,
         order,
         tags,
+        objectives,
+        reading_minutes: reading_minutes(words),
         sources,
         sections,
         timeline,
@@ -142,6 +209,65 @@ fn report_duplicates<'a>(
     }
 }
 
+/// The ids a lesson's entries may refer to.
+struct Refs<'a> {
+    sections: &'a [&'a str],
+    objectives: &'a [&'a str],
+}
+
+/// The valid objectives, and the first occurrence of every objective id (in file order).
+fn read_objectives(
+    top: &Fields<'_, '_>,
+    problems: &mut Problems<'_>,
+) -> (Vec<Objective>, Vec<At<String>>) {
+    let mut ids: Vec<At<String>> = Vec::new();
+    let mut objectives = Vec::new();
+    for (i, table, span) in top.tables("objectives", problems) {
+        let f = Fields::new(
+            table,
+            span,
+            format!("objectives[{i}]."),
+            OBJECTIVE_KEYS,
+            problems,
+        );
+        let id = f.string("id", true, problems).and_then(|(id, span)| {
+            let checked = checked_id(&id, &span, &f.name("id"), problems);
+            ids.push((id, span));
+            checked
+        });
+        let text = f.text("text", true, problems).and_then(|(text, span)| {
+            let text = text.trim();
+            if text.contains('\n') {
+                problems.at(
+                    &span,
+                    format!(
+                        "`{}` must be one line: an objective is one sentence",
+                        f.name("text")
+                    ),
+                );
+                None
+            } else {
+                Some(text.to_string())
+            }
+        });
+        if let (Some(id), Some(text)) = (id, text) {
+            objectives.push(Objective { id, text });
+        }
+    }
+    report_duplicates(
+        ids.iter().map(|(id, s)| (id.as_str(), s)),
+        "objective id",
+        problems,
+    );
+    let mut first: Vec<At<String>> = Vec::new();
+    for (id, span) in ids {
+        if !first.iter().any(|(seen, _)| *seen == id) {
+            first.push((id, span));
+        }
+    }
+    (objectives, first)
+}
+
 fn read_sources(top: &Fields<'_, '_>, problems: &mut Problems<'_>) -> Vec<Source> {
     let tables = top.tables("sources", problems);
     if tables.is_empty() {
@@ -175,14 +301,19 @@ fn read_sources(top: &Fields<'_, '_>, problems: &mut Problems<'_>) -> Vec<Source
     sources
 }
 
-/// The valid sections, and the id of every section entry that has one (in file order).
-fn read_sections(top: &Fields<'_, '_>, problems: &mut Problems<'_>) -> (Vec<Section>, Vec<String>) {
+/// The valid sections, the id of every section entry that has one (in file order), and the
+/// words of the valid sections' headings and bodies.
+fn read_sections(
+    top: &Fields<'_, '_>,
+    problems: &mut Problems<'_>,
+) -> (Vec<Section>, Vec<String>, usize) {
     let tables = top.tables("sections", problems);
     if tables.is_empty() {
         problems.at(&(0..0), "a lesson needs at least one `[[sections]]` entry");
     }
     let mut ids: Vec<At<String>> = Vec::new();
     let mut sections = Vec::new();
+    let mut words = 0;
     for (i, table, span) in tables {
         let f = Fields::new(
             table,
@@ -199,10 +330,12 @@ fn read_sections(top: &Fields<'_, '_>, problems: &mut Problems<'_>) -> (Vec<Sect
         let heading = f.text("heading", true, problems);
         let body = f.text("body", true, problems);
         if let (Some(id), Some(heading), Some(body)) = (id, heading, body) {
+            let (body_html, body_words) = render_and_count(&body.0);
+            words += count_words(&heading.0) + body_words;
             sections.push(Section {
                 id,
                 heading: heading.0,
-                body_html: render_markdown(&body.0),
+                body_html,
             });
         }
     }
@@ -217,7 +350,7 @@ fn read_sections(top: &Fields<'_, '_>, problems: &mut Problems<'_>) -> (Vec<Sect
             unique.push(id);
         }
     }
-    (sections, unique)
+    (sections, unique, words)
 }
 
 fn section_ref(
@@ -286,10 +419,12 @@ fn read_timeline(
     timeline
 }
 
+/// The quiz; the ids of the objectives its questions name are added to `assessed`.
 fn read_quiz(
     table: &DeTable<'_>,
     span: Range<usize>,
-    section_ids: &[&str],
+    refs: &Refs<'_>,
+    assessed: &mut Vec<String>,
     problems: &mut Problems<'_>,
 ) -> Option<Quiz> {
     let f = Fields::new(table, span, "quiz.", QUIZ_KEYS, problems);
@@ -356,7 +491,7 @@ fn read_quiz(
         {
             ids.push((s.to_string(), id.span()));
         }
-        if let Some(q) = read_question(i, table, span, section_ids, problems) {
+        if let Some(q) = read_question(i, table, span, refs, assessed, problems) {
             questions.push(q);
         }
     }
@@ -411,7 +546,8 @@ fn read_question(
     index: usize,
     table: &DeTable<'_>,
     span: Range<usize>,
-    section_ids: &[&str],
+    refs: &Refs<'_>,
+    assessed: &mut Vec<String>,
     problems: &mut Problems<'_>,
 ) -> Option<Question> {
     let path = format!("quiz.questions[{index}].");
@@ -454,7 +590,8 @@ fn read_question(
     let id = f
         .string("id", true, problems)
         .and_then(|(id, span)| checked_id(&id, &span, &f.name("id"), problems));
-    let section = section_ref(&f, true, section_ids, problems);
+    let section = section_ref(&f, true, refs.sections, problems);
+    let objectives = objective_refs(&f, refs.objectives, assessed, problems);
     let prompt = f.text("prompt", true, problems);
     let explanation = f.text("explanation", true, problems);
     let points = match f.number("points", false, problems) {
@@ -475,11 +612,73 @@ fn read_question(
     Some(Question {
         id: id?,
         section: section?,
+        objectives: objectives?,
         prompt: prompt?.0,
         explanation: explanation?.0,
         points: points?,
         kind: kind?,
     })
+}
+
+/// A question's `objectives`: each must name an objective of the lesson, and those that do are
+/// added to `assessed`. Leaving the key out in a lesson that has objectives is a warning, as
+/// the question then assesses none of them.
+fn objective_refs(
+    f: &Fields<'_, '_>,
+    objective_ids: &[&str],
+    assessed: &mut Vec<String>,
+    problems: &mut Problems<'_>,
+) -> Option<Vec<String>> {
+    let key = f.name("objectives");
+    let Some(raw) = f.raw("objectives") else {
+        if !objective_ids.is_empty() {
+            let id = match f.raw("id").map(|v| v.get_ref()) {
+                Some(DeValue::String(id)) => format!(" (`{id}`)"),
+                _ => String::new(),
+            };
+            problems.warn(
+                f.span(),
+                format!(
+                    "`{}`{id} assesses no objective: list the ones it tests in `objectives` (objectives: {})",
+                    f.name("").trim_end_matches('.'),
+                    objective_ids.join(", ")
+                ),
+            );
+        }
+        return Some(Vec::new());
+    };
+    let (refs, span) = f.strings("objectives", false, problems)?;
+    if matches!(raw.get_ref(), DeValue::Array(items) if items.is_empty()) {
+        problems.at(
+            &span,
+            format!("`{key}` is empty: name the objectives the question tests, or leave it out"),
+        );
+        return None;
+    }
+    let mut ok = true;
+    for (id, span) in &refs {
+        if objective_ids.contains(&id.as_str()) {
+            assessed.push(id.clone());
+        } else {
+            ok = false;
+            let known = if objective_ids.is_empty() {
+                "the lesson has no `[[objectives]]`".to_string()
+            } else {
+                format!("objectives: {}", objective_ids.join(", "))
+            };
+            problems.at(
+                span,
+                format!("`{key}` names no objective of this lesson: `{id}` ({known})"),
+            );
+        }
+    }
+    report_repeated(
+        f,
+        "objectives",
+        refs.iter().map(|(t, s)| (t.as_str(), s)),
+        problems,
+    );
+    ok.then(|| refs.into_iter().map(|(id, _)| id).collect())
 }
 
 fn read_kind(kind: &str, f: &Fields<'_, '_>, problems: &mut Problems<'_>) -> Option<QuestionKind> {
@@ -806,6 +1005,126 @@ mod tests {
                 .any(|p| p.message.contains("longer than 500 characters")),
             "{problems:?}"
         );
+    }
+
+    const OBJECTIVES: &str = include_str!("../../tests/fixtures/warn/objectives.toml");
+
+    fn messages(problems: &[Problem]) -> Vec<(usize, usize, Severity, &str)> {
+        problems
+            .iter()
+            .map(|p| (p.line, p.col, p.severity, p.message.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn objectives_load_in_file_order_and_questions_keep_theirs() {
+        let source = OBJECTIVES.replace(
+            "prompt = \"In which year",
+            "objectives = [\"mediator\", \"date\"]\nprompt = \"In which year",
+        );
+        let checked = check_lesson(&source, "objectives");
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+        let lesson = checked.lesson.unwrap();
+        let ids: Vec<&str> = lesson.objectives.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["date", "mediator"]);
+        assert_eq!(
+            lesson.objective("mediator").unwrap().text,
+            "Name the country that mediated the ceasefire."
+        );
+        let quiz = lesson.quiz.unwrap();
+        assert_eq!(quiz.questions[0].objectives, ["date"]);
+        assert_eq!(quiz.questions[1].objectives, ["mediator", "date"]);
+    }
+
+    #[test]
+    fn gaps_in_the_mapping_are_warnings_and_the_lesson_still_loads() {
+        let checked = check_lesson(OBJECTIVES, "objectives");
+        assert!(checked.lesson.is_ok());
+        let warnings = messages(&checked.warnings);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings.iter().all(|w| w.2 == Severity::Warning));
+        assert_eq!((warnings[0].0, warnings[0].1), (11, 6));
+        assert!(
+            warnings[0]
+                .3
+                .contains("objective `mediator` is assessed by no question")
+        );
+        assert!(
+            warnings[1]
+                .3
+                .contains("`quiz.questions[1]` (`year`) assesses no objective")
+        );
+    }
+
+    #[test]
+    fn a_lesson_without_a_quiz_has_nothing_to_warn_about() {
+        let source = &OBJECTIVES[..OBJECTIVES.find("[quiz]").unwrap()];
+        let checked = check_lesson(source, "objectives");
+        assert!(checked.lesson.is_ok());
+        assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+    }
+
+    #[test]
+    fn bad_objectives_and_references_are_errors_at_their_position() {
+        let source = OBJECTIVES
+            .replace("id = \"mediator\"", "id = \"date\"\ncolour = \"red\"")
+            .replace(
+                "text = \"Say when the ceasefire took effect.\"",
+                "text = \"\"\"\nSay when.\nAnd where.\"\"\"",
+            )
+            .replace(
+                "objectives = [\"date\"]",
+                "objectives = [\"date\", \"when\", \"date\"]",
+            )
+            .replace(
+                "prompt = \"In which year",
+                "objectives = []\nprompt = \"In which year",
+            );
+        let problems = validate_lesson(&source, "objectives").unwrap_err();
+        let errors: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            errors,
+            [
+                "`objectives[0].text` must be one line: an objective is one sentence",
+                "duplicate objective id `date`",
+                "unknown key `objectives[1].colour` (expected one of `id`, `text`)",
+                "`quiz.questions[0].objectives` names no objective of this lesson: `when` (objectives: date)",
+                "`quiz.questions[0]` lists `date` twice in its objectives",
+                "`quiz.questions[1].objectives` is empty: name the objectives the question tests, or leave it out",
+            ]
+        );
+    }
+
+    #[test]
+    fn naming_objectives_in_a_lesson_without_any_is_an_error() {
+        let source = include_str!("../../tests/fixtures/good/timed.toml").replace(
+            "section = \"only\"\nprompt = \"In which month?\"",
+            "section = \"only\"\nobjectives = [\"month\"]\nprompt = \"In which month?\"",
+        );
+        let problems = validate_lesson(&source, "timed").unwrap_err();
+        assert_eq!(
+            messages(&problems),
+            [(
+                43,
+                15,
+                Severity::Error,
+                "`quiz.questions[2].objectives` names no objective of this lesson: `month` (the lesson has no `[[objectives]]`)"
+            )]
+        );
+    }
+
+    #[test]
+    fn the_reading_time_counts_headings_and_bodies_at_200_words_a_minute() {
+        let lesson = validate_lesson(OBJECTIVES, "objectives").unwrap();
+        // "Only part" and an 11-word body: under a minute still shows as one.
+        assert_eq!(lesson.reading_minutes, 1);
+        let long = OBJECTIVES.replace(
+            "body = \"Russia mediated",
+            &format!("body = \"{}Russia mediated", "word ".repeat(390)),
+        );
+        // 2 + 390 + 11 = 403 words: just over two minutes, rounded up.
+        let lesson = validate_lesson(&long, "objectives").unwrap();
+        assert_eq!(lesson.reading_minutes, 3);
     }
 
     #[test]

@@ -349,6 +349,7 @@ mod tests {
                 questions.push(Question {
                     id: format!("{section}-{i}"),
                     section: section.to_string(),
+                    objectives: Vec::new(),
                     prompt: "p".into(),
                     explanation: "e".into(),
                     points: 1.0,

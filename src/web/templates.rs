@@ -231,6 +231,8 @@ pub struct PreviewQuestion {
     pub right: Vec<String>,
     pub choices: Vec<String>,
     pub feedback: Vec<(String, String)>,
+    /// The texts of the lesson objectives it assesses.
+    pub objectives: Vec<String>,
 }
 
 /// `GET /educator/lessons/{id}/preview`.

@@ -354,6 +354,12 @@ async fn preview(
                 right,
                 choices,
                 feedback,
+                objectives: q
+                    .objectives
+                    .iter()
+                    .filter_map(|id| lesson.objective(id))
+                    .map(|o| o.text.clone())
+                    .collect(),
             }
         })
         .collect();
