@@ -108,6 +108,11 @@ suite!(
     a_learners_classes_are_listed_oldest_first,
     class_attempts_are_only_the_current_members_attempts_oldest_first,
     an_owner_sees_only_their_classes_and_the_administrator_sees_every_class_newest_first,
+    an_lti_platform_registers_once_and_lists_its_deployments,
+    the_first_tool_key_is_added_once_and_a_rotation_retires_the_old_one,
+    an_lti_login_is_taken_once_and_not_after_it_expires,
+    an_lms_user_and_course_map_to_one_account_and_one_class_across_registrations,
+    a_submission_makes_its_grade_owed_claimed_once_and_sent_unless_submitted_again,
 );
 
 fn new_attempt(token: &str) -> NewAttempt {
@@ -1459,4 +1464,238 @@ fn an_owner_sees_only_their_classes_and_the_administrator_sees_every_class_newes
         all.iter().all(|c| c.lessons.len() == 2),
         "with their lessons"
     );
+}
+
+fn platform(issuer: &str, client_id: &str) -> lectern::store::NewPlatform {
+    lectern::store::NewPlatform {
+        issuer: issuer.into(),
+        client_id: client_id.into(),
+        auth_url: format!("{issuer}/auth"),
+        token_url: format!("{issuer}/token"),
+        jwks_url: format!("{issuer}/jwks"),
+        deployments: vec!["d2".into(), "d1".into()],
+        created_ms: 1,
+    }
+}
+
+fn an_lti_platform_registers_once_and_lists_its_deployments(db: &dyn Database) {
+    let store = db.instance();
+    let lti = store.lti();
+    let id = lti
+        .add_platform(&platform("https://lms", "c"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        lti.add_platform(&platform("https://lms", "c")).unwrap(),
+        None
+    );
+    let listed = lti.platforms().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].deployments, ["d1", "d2"]);
+    assert_eq!(
+        lti.platform(id).unwrap().unwrap().jwks_url,
+        "https://lms/jwks"
+    );
+    assert!(lti.remove_platform("https://lms", "c").unwrap());
+    assert!(!lti.remove_platform("https://lms", "c").unwrap());
+    assert!(lti.platforms().unwrap().is_empty());
+}
+
+fn tool_key(kid: &str, created_ms: i64) -> lectern::store::ToolKey {
+    lectern::store::ToolKey {
+        kid: kid.into(),
+        private_pem: "pem".into(),
+        public_n: "n".into(),
+        public_e: "AQAB".into(),
+        created_ms,
+        retired_ms: None,
+    }
+}
+
+fn the_first_tool_key_is_added_once_and_a_rotation_retires_the_old_one(db: &dyn Database) {
+    let (a, b) = (db.instance(), db.instance());
+    assert!(a.lti().add_tool_key(&tool_key("k1", 10), true).unwrap());
+    assert!(!b.lti().add_tool_key(&tool_key("k2", 11), true).unwrap());
+    assert!(b.lti().add_tool_key(&tool_key("k3", 20), false).unwrap());
+    let keys = a.lti().tool_keys().unwrap();
+    let kids: Vec<(&str, Option<i64>)> = keys
+        .iter()
+        .map(|k| (k.kid.as_str(), k.retired_ms))
+        .collect();
+    assert_eq!(kids, [("k3", None), ("k1", Some(20))]);
+}
+
+fn an_lti_login_is_taken_once_and_not_after_it_expires(db: &dyn Database) {
+    let store = db.instance();
+    let id = store
+        .lti()
+        .add_platform(&platform("https://lms", "c"))
+        .unwrap()
+        .unwrap();
+    let login = lectern::store::Login {
+        nonce: "n".into(),
+        platform_id: id,
+        params: "[]".into(),
+    };
+    store.lti().start_login("s1", &login, 1_000).unwrap();
+    store.lti().start_login("s2", &login, 1_000).unwrap();
+    assert_eq!(
+        store.lti().take_login("s1", 999).unwrap(),
+        Some(login.clone())
+    );
+    assert_eq!(db.instance().lti().take_login("s1", 999).unwrap(), None);
+    assert_eq!(
+        store.lti().take_login("s2", 1_000).unwrap(),
+        None,
+        "expired"
+    );
+}
+
+fn an_lms_user_and_course_map_to_one_account_and_one_class_across_registrations(db: &dyn Database) {
+    let store = db.instance();
+    let lti = store.lti();
+    let first = lti
+        .add_platform(&platform("https://lms", "c1"))
+        .unwrap()
+        .unwrap();
+    let second = lti
+        .add_platform(&platform("https://lms", "c2"))
+        .unwrap()
+        .unwrap();
+    let new = |name: &str, role| NewAccount {
+        username: "lti-abc".into(),
+        display_name: name.into(),
+        role,
+        password_hash: None,
+        created_ms: 5,
+    };
+    let a = lti
+        .lti_account(first, "sub-1", &new("Ani", Role::Student))
+        .unwrap();
+    let b = lti
+        .lti_account(second, "sub-1", &new("Ani B.", Role::Educator))
+        .unwrap();
+    assert_eq!(a.id, b.id, "the same issuer and sub is one person");
+    assert_eq!(b.display_name, "Ani B.");
+    assert_eq!(b.role, Role::Educator);
+    let c = lti
+        .lti_account(first, "sub-1", &new("Ani", Role::Student))
+        .unwrap();
+    assert_eq!(c.role, Role::Educator, "an educator stays one");
+
+    let class = lti.lti_class(first, "course", "History", None, 7).unwrap();
+    assert_eq!(class.join_code, None);
+    assert_eq!(class.owner_id, None);
+    let again = lti
+        .lti_class(first, "course", "Renamed", Some(a.id), 8)
+        .unwrap();
+    assert_eq!((again.id, again.owner_id), (class.id, Some(a.id)));
+    let other = store.accounts().create_account(&NewAccount {
+        username: "someone".into(),
+        ..new("X", Role::Educator)
+    });
+    let other = other.unwrap().unwrap();
+    let third = lti
+        .lti_class(first, "course", "History", Some(other), 9)
+        .unwrap();
+    assert_eq!(third.owner_id, Some(a.id), "an owner is kept");
+}
+
+fn a_submission_makes_its_grade_owed_claimed_once_and_sent_unless_submitted_again(
+    db: &dyn Database,
+) {
+    let (store, other) = (db.instance(), db.instance());
+    let lti = store.lti();
+    let pid = lti
+        .add_platform(&platform("https://lms", "c"))
+        .unwrap()
+        .unwrap();
+    let learner = lti
+        .lti_account(
+            pid,
+            "sub",
+            &NewAccount {
+                username: "lti-learner".into(),
+                display_name: "L".into(),
+                role: Role::Student,
+                password_hash: None,
+                created_ms: 1,
+            },
+        )
+        .unwrap();
+    let class = lti.lti_class(pid, "course", "C", None, 1).unwrap();
+    store
+        .accounts()
+        .join_class(class.id, learner.id, 1)
+        .unwrap();
+    lti.set_grade_target(learner.id, "lesson", pid, "https://lms/li/1", "sub")
+        .unwrap();
+    let attempt = |token: &str| NewAttempt {
+        learner_id: Some(learner.id),
+        ..new_attempt(token)
+    };
+    // An anonymous submission owes nothing.
+    assert!(store.create_attempt(&new_attempt("anon"), None).unwrap());
+    assert!(store.submit("anon", &submission(1.0)).unwrap());
+    assert!(
+        lti.claim_due_grades(i64::MAX / 2, 0, 10)
+            .unwrap()
+            .is_empty()
+    );
+
+    assert!(store.create_attempt(&attempt("a1"), None).unwrap());
+    assert!(store.submit("a1", &submission(1.0)).unwrap());
+    let claimed = lti
+        .claim_due_grades(1_800_000_000_000, 1_900_000_000_000, 10)
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        (claimed[0].subject.as_str(), claimed[0].lesson_id.as_str()),
+        ("sub", "lesson")
+    );
+    assert!(
+        other
+            .lti()
+            .claim_due_grades(1_800_000_000_000, 1_900_000_000_000, 10)
+            .unwrap()
+            .is_empty(),
+        "claimed by one instance only"
+    );
+    // A failed send waits; a refused one stops.
+    lti.grade_not_sent(&claimed[0], "503", Some(5)).unwrap();
+    let passbacks = lti.class_passbacks(class.id).unwrap();
+    assert_eq!((passbacks[0].pending, passbacks[0].tries), (true, 1));
+    assert_eq!(passbacks[0].last_error.as_deref(), Some("503"));
+    let again = lti.claim_due_grades(10, 20, 10).unwrap();
+    assert_eq!(again.len(), 1);
+    // Submitted again while it was being sent: still owed after this send.
+    assert!(store.create_attempt(&attempt("a2"), None).unwrap());
+    assert!(store.submit("a2", &submission(2.0)).unwrap());
+    lti.grade_sent(&again[0], 50.0, 30).unwrap();
+    let latest = lti
+        .claim_due_grades(i64::MAX / 2, i64::MAX / 2 + 1, 10)
+        .unwrap();
+    assert_eq!(latest.len(), 1, "the newer grade is still owed");
+    lti.grade_sent(&latest[0], 80.0, 40).unwrap();
+    let passbacks = lti.class_passbacks(class.id).unwrap();
+    assert_eq!(
+        (
+            passbacks[0].pending,
+            passbacks[0].failed,
+            passbacks[0].sent_score
+        ),
+        (false, false, Some(80.0))
+    );
+    assert!(
+        lti.claim_due_grades(i64::MAX / 2, 0, 10)
+            .unwrap()
+            .is_empty()
+    );
+    // Submitted again, then refused for good.
+    assert!(store.create_attempt(&attempt("a3"), None).unwrap());
+    assert!(store.submit("a3", &submission(2.0)).unwrap());
+    let owed = lti.claim_due_grades(i64::MAX / 2, 0, 10).unwrap();
+    lti.grade_not_sent(&owed[0], "400", None).unwrap();
+    let passbacks = lti.class_passbacks(class.id).unwrap();
+    assert_eq!((passbacks[0].pending, passbacks[0].failed), (false, true));
 }

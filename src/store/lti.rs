@@ -6,6 +6,10 @@ use crate::accounts::{AccountId, ClassId};
 
 use super::{Account, Class, NewAccount, StoreError};
 
+/// How long a login may take from `/lti/login` to `/lti/launch`; the store sweeps logins
+/// that expired this long before a new one.
+pub const LOGIN_LIFETIME_MS: i64 = 10 * 60 * 1000;
+
 /// A platform's row id.
 pub type PlatformId = i64;
 

@@ -28,7 +28,10 @@ use crate::quiz::{DrawnQuestion, Response, Score};
 
 pub use self::postgres::PostgresStore;
 pub use accounts::{Account, AccountStore, Class, ClassLesson, Member, NewAccount, NewClass};
-pub use lti::{Login, LtiStore, NewPlatform, OwedGrade, Passback, Platform, PlatformId, ToolKey};
+pub use lti::{
+    LOGIN_LIFETIME_MS, Login, LtiStore, NewPlatform, OwedGrade, Passback, Platform, PlatformId,
+    ToolKey,
+};
 pub use sqlite::SqliteStore;
 
 /// Why the store could not do what was asked.

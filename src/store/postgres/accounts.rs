@@ -42,7 +42,7 @@ macro_rules! class_columns {
 /// Every statement of the account store; each connection prepares them once, on first use.
 /// Parameters whose type PostgreSQL cannot infer are cast, so that the Rust types bound to
 /// them (`i64`, `&str`) always match.
-mod sql {
+pub(super) mod sql {
     pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts \
          (username, display_name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (username) DO NOTHING RETURNING id";
@@ -196,7 +196,7 @@ fn is_unique_violation(e: &postgres::Error) -> bool {
 
 impl Connection {
     /// The account `query` selects, if any.
-    fn one_account(
+    pub(super) fn one_account(
         &mut self,
         query: &'static str,
         params: &[&(dyn ToSql + Sync)],
@@ -224,7 +224,7 @@ impl Connection {
 
     /// The classes `query` selects ([`class_columns`]), each with its lessons: two queries
     /// however many classes there are.
-    fn classes(
+    pub(super) fn classes(
         &mut self,
         query: &'static str,
         params: &[&(dyn ToSql + Sync)],

@@ -6,8 +6,8 @@ use super::SqliteStore;
 use super::accounts::{ACCOUNT_COLUMNS, CLASS_COLUMNS, classes_of, one_account};
 use crate::accounts::{AccountId, ClassId};
 use crate::store::{
-    Account, Class, Login, LtiStore, NewAccount, NewPlatform, OwedGrade, Passback, Platform,
-    PlatformId, StoreError, ToolKey,
+    Account, Class, LOGIN_LIFETIME_MS, Login, LtiStore, NewAccount, NewPlatform, OwedGrade,
+    Passback, Platform, PlatformId, StoreError, ToolKey,
 };
 
 const PLATFORM_COLUMNS: &str = "id, issuer, client_id, auth_url, token_url, jwks_url, created_ms";
@@ -442,6 +442,3 @@ impl LtiStore for SqliteStore {
         })
     }
 }
-
-/// How long a login may take from `/lti/login` to `/lti/launch`.
-pub const LOGIN_LIFETIME_MS: i64 = 10 * 60 * 1000;

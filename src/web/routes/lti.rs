@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::accounts::Role;
 use crate::lti::token::{self, Expected};
 use crate::lti::{Launch, LtiError, MessageType, keys};
-use crate::store::{ClassLesson, Login, NewAccount, Platform, ToolKey};
+use crate::store::{ClassLesson, LOGIN_LIFETIME_MS, Login, NewAccount, Platform, ToolKey};
 use crate::web::error::AppError;
 use crate::web::form::{CheckedForm, parse_form};
 use crate::web::identity::start_signed_in_session;
@@ -29,8 +29,6 @@ use crate::web::{AppState, CSP_NOT_FRAMED};
 
 /// The cookie that binds a login's state to the browser that started it.
 const STATE_COOKIE: &str = "lectern_lti_state";
-/// How long a login may take from `/lti/login` to `/lti/launch`.
-const LOGIN_LIFETIME_MS: i64 = 10 * 60 * 1000;
 /// Login parameters kept to start again in a new tab (the OIDC initiation's, LTI Core §4.1).
 const LOGIN_PARAMS: [&str; 6] = [
     "iss",
