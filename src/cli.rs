@@ -79,6 +79,10 @@ pub struct AddPlatformArgs {
     /// The platform's public keyset (JWKS) URL.
     #[arg(long)]
     pub jwks_url: String,
+    /// The audience of the tool's token requests, when the platform names one apart from its
+    /// token URL (Brightspace's "OAuth 2 Audience").
+    #[arg(long)]
+    pub token_audience: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }

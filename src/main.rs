@@ -217,6 +217,12 @@ fn lti_add_platform(args: &AddPlatformArgs) -> anyhow::Result<ExitCode> {
         auth_url: checked_url("auth-url", &args.auth_url)?,
         token_url: checked_url("token-url", &args.token_url)?,
         jwks_url: checked_url("jwks-url", &args.jwks_url)?,
+        token_audience: args
+            .token_audience
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
         deployments: args
             .deployment_ids
             .iter()

@@ -1473,6 +1473,7 @@ fn platform(issuer: &str, client_id: &str) -> lectern::store::NewPlatform {
         auth_url: format!("{issuer}/auth"),
         token_url: format!("{issuer}/token"),
         jwks_url: format!("{issuer}/jwks"),
+        token_audience: None,
         deployments: vec!["d2".into(), "d1".into()],
         created_ms: 1,
     }

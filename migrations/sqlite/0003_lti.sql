@@ -20,6 +20,9 @@ CREATE TABLE lti_platforms (
     auth_url    TEXT NOT NULL,
     token_url   TEXT NOT NULL,
     jwks_url    TEXT NOT NULL,
+    -- The audience of the tool's client assertion when it is not the token URL (Brightspace
+    -- names its own "OAuth 2 Audience").
+    token_audience  TEXT,
     created_ms  INTEGER NOT NULL,
     UNIQUE (issuer, client_id)
 );

@@ -134,7 +134,7 @@ impl PlatformClient {
             &json!({
                 "iss": platform.client_id,
                 "sub": platform.client_id,
-                "aud": platform.token_url,
+                "aud": platform.token_audience.as_deref().unwrap_or(&platform.token_url),
                 "iat": now_secs,
                 "exp": now_secs + 300,
                 "jti": crate::web::session::random_token(),

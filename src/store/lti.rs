@@ -25,6 +25,8 @@ pub struct Platform {
     pub token_url: String,
     /// The platform's public keys.
     pub jwks_url: String,
+    /// The audience of the tool's client assertion, when not the token URL (Brightspace).
+    pub token_audience: Option<String>,
     pub deployments: Vec<String>,
     pub created_ms: i64,
 }
@@ -37,6 +39,7 @@ pub struct NewPlatform {
     pub auth_url: String,
     pub token_url: String,
     pub jwks_url: String,
+    pub token_audience: Option<String>,
     pub deployments: Vec<String>,
     pub created_ms: i64,
 }

@@ -17,7 +17,8 @@ use crate::store::{
 /// Serialises adding the tool's first key across instances (an arbitrary constant).
 const FIRST_KEY_LOCK: i64 = 0x006c_7469_5f6b_6579;
 
-const PLATFORM_COLUMNS: &str = "id, issuer, client_id, auth_url, token_url, jwks_url, created_ms";
+const PLATFORM_COLUMNS: &str =
+    "id, issuer, client_id, auth_url, token_url, jwks_url, created_ms, token_audience";
 
 fn platform_from_row(row: &Row) -> Result<Platform, StoreError> {
     Ok(Platform {
@@ -28,6 +29,7 @@ fn platform_from_row(row: &Row) -> Result<Platform, StoreError> {
         token_url: column(row, 4)?,
         jwks_url: column(row, 5)?,
         created_ms: column(row, 6)?,
+        token_audience: column(row, 7)?,
         deployments: Vec::new(),
     })
 }
@@ -82,9 +84,9 @@ impl LtiStore for PostgresStore {
         self.with_conn(|conn| {
             let mut tx = conn.client.transaction()?;
             let row = tx.query_opt(
-                "INSERT INTO lti_platforms (issuer, client_id, auth_url, token_url, jwks_url, created_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (issuer, client_id) DO NOTHING RETURNING id",
-                &[&p.issuer, &p.client_id, &p.auth_url, &p.token_url, &p.jwks_url, &p.created_ms],
+                "INSERT INTO lti_platforms (issuer, client_id, auth_url, token_url, jwks_url, created_ms, token_audience) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (issuer, client_id) DO NOTHING RETURNING id",
+                &[&p.issuer, &p.client_id, &p.auth_url, &p.token_url, &p.jwks_url, &p.created_ms, &p.token_audience],
             )?;
             let Some(row) = row else { return Ok(None) };
             let id: PlatformId = column(&row, 0)?;

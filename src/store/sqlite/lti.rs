@@ -10,7 +10,8 @@ use crate::store::{
     Passback, Platform, PlatformId, StoreError, ToolKey,
 };
 
-const PLATFORM_COLUMNS: &str = "id, issuer, client_id, auth_url, token_url, jwks_url, created_ms";
+const PLATFORM_COLUMNS: &str =
+    "id, issuer, client_id, auth_url, token_url, jwks_url, created_ms, token_audience";
 
 fn platforms_of(
     conn: &Connection,
@@ -28,6 +29,7 @@ fn platforms_of(
                 token_url: r.get(4)?,
                 jwks_url: r.get(5)?,
                 created_ms: r.get(6)?,
+                token_audience: r.get(7)?,
                 deployments: Vec::new(),
             })
         })?
@@ -58,8 +60,8 @@ impl LtiStore for SqliteStore {
         self.write(move |conn| {
             let inserted = conn
                 .prepare_cached(
-                    "INSERT INTO lti_platforms (issuer, client_id, auth_url, token_url, jwks_url, created_ms) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (issuer, client_id) DO NOTHING",
+                    "INSERT INTO lti_platforms (issuer, client_id, auth_url, token_url, jwks_url, created_ms, token_audience) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (issuer, client_id) DO NOTHING",
                 )?
                 .execute(params![
                     p.issuer,
@@ -67,7 +69,8 @@ impl LtiStore for SqliteStore {
                     p.auth_url,
                     p.token_url,
                     p.jwks_url,
-                    p.created_ms
+                    p.created_ms,
+                    p.token_audience
                 ])?;
             if inserted == 0 {
                 return Ok(None);
