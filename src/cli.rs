@@ -45,7 +45,7 @@ pub enum LtiCommand {
     RotateKey(DbArgs),
 }
 
-/// The database option every `lectern lti` command takes.
+/// The database option of the `educator` and `lti` commands.
 #[derive(Debug, Args)]
 pub struct DbArgs {
     /// The database `lectern serve` uses.
@@ -116,14 +116,8 @@ pub struct EducatorArgs {
     /// The name students and other educators see (default: the username).
     #[arg(long)]
     pub name: Option<String>,
-    /// The database `lectern serve` uses.
-    #[arg(
-        long,
-        default_value = "lectern.db",
-        env = "LECTERN_DB",
-        hide_env_values = true
-    )]
-    pub db: crate::store::Location,
+    #[command(flatten)]
+    pub db: DbArgs,
     /// The address students and educators reach lectern at, for the printed link.
     #[arg(
         long,

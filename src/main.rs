@@ -169,10 +169,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// `lectern educator add|reset`: creates the educator account (for `add`) and prints a
 /// one-time link to set its password.
 fn educator_link(args: &EducatorArgs, create: bool) -> anyhow::Result<ExitCode> {
-    let store = args
-        .db
-        .open()
-        .with_context(|| format!("opening the database {}", args.db))?;
+    let store = open_store(&args.db)?;
     let link = lectern::web::routes::account::educator_password_link(
         store.as_ref(),
         &args.username,
