@@ -337,6 +337,20 @@ fn a_learner_launched_from_the_lms_takes_the_quiz_and_the_score_arrives_in_its_g
     assert!(class.body.contains("History 101"), "{}", class.body);
     assert!(class.body.contains("Learner learner-1"), "{}", class.body);
     assert!(class.body.contains("100"), "{}", class.body);
+
+    // A second instructor of the course sees the same class.
+    let (state, nonce, cookies) = login(&server, &platform);
+    let c = claims(&platform, &nonce, "teacher-2", INSTRUCTOR);
+    let second = launch(
+        &server,
+        &cookies,
+        &state,
+        &keys::sign(&platform.key, &c).unwrap(),
+    );
+    assert_eq!(second.location(), page.location());
+    let seen = server.request("GET", second.location(), Some(&cookies_of(&second)), None);
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert!(seen.body.contains("Learner learner-1"), "{}", seen.body);
 }
 
 /// A way to launch badly.

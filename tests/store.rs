@@ -1600,6 +1600,20 @@ fn an_lms_user_and_course_map_to_one_account_and_one_class_across_registrations(
         .lti_class(first, "course", "History", Some(other), 9)
         .unwrap();
     assert_eq!(third.owner_id, Some(a.id), "an owner is kept");
+    // The other instructor teaches it too: it is among their classes.
+    assert!(lti.co_teaches(class.id, other).unwrap());
+    assert!(
+        !lti.co_teaches(class.id, a.id).unwrap(),
+        "the owner is not a co-teacher"
+    );
+    let theirs: Vec<ClassId> = store
+        .accounts()
+        .classes(Some(other))
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(theirs, [class.id]);
 }
 
 fn a_submission_makes_its_grade_owed_claimed_once_and_sent_unless_submitted_again(

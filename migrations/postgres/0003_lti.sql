@@ -60,6 +60,14 @@ CREATE TABLE lti_contexts (
     PRIMARY KEY (platform_id, context_id)
 );
 
+-- Teachers of a class besides its owner: the other instructors of an LMS course.
+CREATE TABLE class_teachers (
+    class_id    BIGINT NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+    account_id  BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    PRIMARY KEY (class_id, account_id)
+);
+CREATE INDEX class_teachers_by_account ON class_teachers (account_id);
+
 -- Where a learner's grade on a lesson goes: the line item of each link they launched it from.
 CREATE TABLE lti_grade_targets (
     account_id    BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,

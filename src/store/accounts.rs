@@ -47,7 +47,8 @@ pub struct ClassLesson {
 pub struct Class {
     pub id: ClassId,
     pub name: String,
-    /// The educator who made it; `None` for the administrator (the educator token).
+    /// The educator who made it; `None` for the administrator (the educator token). Other
+    /// teachers (an LMS course's other instructors) are in `class_teachers`.
     pub owner_id: Option<AccountId>,
     /// The join code without its dash; `None` while joining is closed.
     pub join_code: Option<String>,

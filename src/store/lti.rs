@@ -135,7 +135,8 @@ pub trait LtiStore: Send + Sync {
         new: &NewAccount,
     ) -> Result<Account, StoreError>;
     /// The class of the platform's course `context_id`, created (closed to join codes) at
-    /// first sight with `name` and `owner_id`; an owner is set when the class has none.
+    /// first sight with `name` and `owner_id`; an owner is set when the class has none, and
+    /// another instructor becomes one of its teachers.
     fn lti_class(
         &self,
         platform_id: PlatformId,
@@ -144,6 +145,8 @@ pub trait LtiStore: Send + Sync {
         owner_id: Option<AccountId>,
         now_ms: i64,
     ) -> Result<Class, StoreError>;
+    /// Whether the account teaches the class without owning it.
+    fn co_teaches(&self, class_id: ClassId, account_id: AccountId) -> Result<bool, StoreError>;
     /// Records that `account_id`'s grade on `lesson_id` goes to that line item for `subject`.
     fn set_grade_target(
         &self,

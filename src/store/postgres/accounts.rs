@@ -119,6 +119,7 @@ pub(super) mod sql {
         "SELECT ",
         class_columns!(""),
         " FROM classes WHERE $1::BIGINT IS NULL OR owner_id = $1::BIGINT \
+         OR id IN (SELECT class_id FROM class_teachers WHERE account_id = $1::BIGINT) \
          ORDER BY created_ms DESC, id DESC"
     );
     pub const CLASS_BY_CODE: &str = concat!(

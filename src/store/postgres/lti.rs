@@ -295,6 +295,12 @@ impl LtiStore for PostgresStore {
                         "UPDATE classes SET owner_id = $2 WHERE id = $1 AND owner_id IS NULL",
                         &[&id, &owner_id],
                     )?;
+                    tx.execute(
+                        "INSERT INTO class_teachers (class_id, account_id) SELECT id, $2::BIGINT \
+                         FROM classes WHERE id = $1 AND $2::BIGINT IS NOT NULL AND owner_id <> $2::BIGINT \
+                         ON CONFLICT DO NOTHING",
+                        &[&id, &owner_id],
+                    )?;
                     id
                 }
                 None => {
@@ -315,6 +321,18 @@ impl LtiStore for PostgresStore {
             conn.classes(account_sql::CLASS, &[&id])?
                 .pop()
                 .ok_or_else(|| StoreError::Corrupt(format!("class {id} vanished")))
+        })
+    }
+
+    fn co_teaches(&self, class_id: ClassId, account_id: AccountId) -> Result<bool, StoreError> {
+        self.with_conn(|conn| {
+            column(
+                &conn.client.query_one(
+                    "SELECT EXISTS (SELECT 1 FROM class_teachers WHERE class_id = $1 AND account_id = $2)",
+                    &[&class_id, &account_id],
+                )?,
+                0,
+            )
         })
     }
 

@@ -382,6 +382,7 @@ impl AccountStore for SqliteStore {
                 conn,
                 &format!(
                     "SELECT {CLASS_COLUMNS} FROM classes WHERE ?1 IS NULL OR owner_id = ?1 \
+                     OR id IN (SELECT class_id FROM class_teachers WHERE account_id = ?1) \
                      ORDER BY created_ms DESC, id DESC"
                 ),
                 params![owner],

@@ -288,6 +288,11 @@ impl LtiStore for SqliteStore {
                         "UPDATE classes SET owner_id = ?2 WHERE id = ?1 AND owner_id IS NULL",
                     )?
                     .execute(params![id, owner_id])?;
+                    conn.prepare_cached(
+                        "INSERT INTO class_teachers (class_id, account_id) SELECT id, ?2 FROM classes \
+                         WHERE id = ?1 AND ?2 IS NOT NULL AND owner_id <> ?2 ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![id, owner_id])?;
                     id
                 }
                 None => {
@@ -311,6 +316,16 @@ impl LtiStore for SqliteStore {
             )?
             .pop()
             .ok_or_else(|| StoreError::Corrupt(format!("class {id} vanished")))
+        })
+    }
+
+    fn co_teaches(&self, class_id: ClassId, account_id: AccountId) -> Result<bool, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM class_teachers WHERE class_id = ?1 AND account_id = ?2)",
+                )?
+                .query_row(params![class_id, account_id], |r| r.get(0))?)
         })
     }
 

@@ -114,11 +114,24 @@ pub async fn class_in_scope(
     scope: Scope,
     id: ClassId,
 ) -> Result<Class, AppError> {
-    state
+    let class = state
         .with_quick_read(move |s| s.accounts().class(id))
         .await?
-        .filter(|c| scope.may_see(c.owner_id))
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    if scope.may_see(class.owner_id) {
+        return Ok(class);
+    }
+    // Another instructor of the LMS course the class comes from.
+    match scope {
+        Scope::OwnClasses(me)
+            if state
+                .with_store(move |s| s.lti().co_teaches(id, me))
+                .await? =>
+        {
+            Ok(class)
+        }
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// The learners of every class this educator may see, by id; `None` for the administrator,

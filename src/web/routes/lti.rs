@@ -327,11 +327,8 @@ async fn launch(
         }
         MessageType::ResourceLink => {
             let to = match (launch.teaches(), class_id, &lesson_id) {
-                (true, Some((class, owner)), _) if owner == Some(account.id) => {
-                    format!("/educator/classes/{class}")
-                }
-                // Another instructor owns the course's class (co-teaching is not modelled).
-                (true, Some(_), _) => "/educator".to_string(),
+                // The owner, or another instructor of the course (a co-teacher).
+                (true, Some((class, _)), _) => format!("/educator/classes/{class}"),
                 (_, _, Some(lesson)) => format!("/lessons/{lesson}"),
                 _ => "/progress".to_string(),
             };
