@@ -3,7 +3,7 @@
 //! The checks themselves are in `crate::lti`.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::Router;
@@ -20,6 +20,7 @@ use crate::accounts::Role;
 use crate::lti::token::{self, Expected};
 use crate::lti::{Launch, LtiError, MessageType, keys};
 use crate::store::{ClassLesson, LOGIN_LIFETIME_MS, Login, NewAccount, Platform, ToolKey};
+use crate::web::auth::ClientIp;
 use crate::web::error::AppError;
 use crate::web::form::{CheckedForm, parse_form};
 use crate::web::identity::start_signed_in_session;
@@ -76,17 +77,22 @@ async fn jwks(State(state): State<AppState>) -> Result<Response, AppError> {
 
 async fn login_get(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
+    // Each login stores a row for 10 minutes: it counts like starting a quiz.
+    state.start_limiter.take(ip, Instant::now())?;
     start_login(&state, &headers, params).await
 }
 
 async fn login_post(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    state.start_limiter.take(ip, Instant::now())?;
     let params = parse_form(&headers, &body)?.into_iter().collect();
     start_login(&state, &headers, params).await
 }
