@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Answers, EDUCATOR_TOKEN, Page, Server, fill_quiz, fixture};
+use common::{Answers, EDUCATOR_TOKEN, Page, Server, fill_quiz, fixture, vnu_errors, vnu_jar};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -54,9 +54,7 @@ fn tools() -> Option<Tools> {
     };
     let modules = Path::new(ROOT).join("tests/browser/node_modules");
     let axe = std::fs::read_to_string(modules.join("axe-core/axe.min.js")).ok();
-    let vnu = Some(modules.join("vnu-jar/build/dist/vnu.jar"))
-        .filter(|p| p.exists())
-        .filter(|_| Command::new("java").arg("-version").output().is_ok());
+    let vnu = vnu_jar();
     if axe.is_none() || vnu.is_none() {
         assert!(
             !on_ci,
@@ -468,30 +466,6 @@ async fn student_run(tools: &Tools, server: &Server, setup: Setup, visited: &mut
     check_page(&client, tools, setup, "educator-preview", visited).await;
 
     client.close().await.unwrap();
-}
-
-/// Runs the Nu HTML Checker on the pages; returns its error report when there are errors.
-fn vnu_errors(vnu: &Path, pages: &Visited, dir: &Path) -> Option<String> {
-    let mut files = Vec::new();
-    for (i, (name, html)) in pages.iter().enumerate() {
-        let path = dir.join(format!("{i:02}-{name}.html"));
-        std::fs::write(&path, html).unwrap();
-        files.push(path);
-    }
-    let out = Command::new("java")
-        .args(["-jar"])
-        .arg(vnu)
-        .args(["--errors-only", "--format", "text"])
-        .args(&files)
-        .output()
-        .expect("java runs vnu");
-    (!out.status.success()).then(|| {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// The raw HTML the server sends for every page kind (vnu checks what was sent, not the DOM).

@@ -17,7 +17,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use common::{Answers, Page, Server, fill_quiz, fixture};
+use common::{Answers, Page, Server, fill_quiz, fixture, vnu_errors, vnu_jar};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lectern::catalog::Catalog;
@@ -508,6 +508,12 @@ fn a_blocked_cookie_offers_a_new_tab_instead_of_failing() {
         "{}",
         page.body
     );
+    if let Some(vnu) = vnu_jar() {
+        let pages = [("new-tab".to_string(), page.body.clone())];
+        if let Some(report) = vnu_errors(&vnu, &pages, dir.path()) {
+            panic!("the Nu HTML Checker found errors:\n{report}");
+        }
+    }
 }
 
 #[test]
@@ -580,6 +586,7 @@ fn deep_linking_returns_a_signed_link_per_chosen_lesson() {
     );
     assert_eq!(page.status, 200, "{}", page.body);
     let session = cookies_of(&page);
+    let picker = page.body.clone();
     let html = page.html();
     let request = html
         .select(&scraper::Selector::parse("input[name=request]").unwrap())
@@ -614,6 +621,16 @@ fn deep_linking_returns_a_signed_link_per_chosen_lesson() {
         .value()
         .attr("value")
         .unwrap();
+    // The picker and the answer page are valid HTML (the Nu HTML Checker, where installed).
+    if let Some(vnu) = vnu_jar() {
+        let pages = [
+            ("deep-link-picker".to_string(), picker),
+            ("deep-link-return".to_string(), answer.body.clone()),
+        ];
+        if let Some(report) = vnu_errors(&vnu, &pages, dir.path()) {
+            panic!("the Nu HTML Checker found errors:\n{report}");
+        }
+    }
     let jwks: JwkSet =
         serde_json::from_str(&server.request("GET", "/lti/jwks", None, None).body).unwrap();
     let kid = jsonwebtoken::decode_header(jwt).unwrap().kid.unwrap();

@@ -564,3 +564,44 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The Nu HTML Checker's jar (`npm ci --prefix tests/browser`), when it and a JRE are here.
+#[allow(dead_code)] // not every test file checks HTML
+pub fn vnu_jar() -> Option<PathBuf> {
+    Some(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/browser/node_modules/vnu-jar/build/dist/vnu.jar"),
+    )
+    .filter(|p| p.exists())
+    .filter(|_| {
+        std::process::Command::new("java")
+            .arg("-version")
+            .output()
+            .is_ok()
+    })
+}
+
+#[allow(dead_code)] // not every test file checks HTML
+/// Runs the Nu HTML Checker on the pages; returns its error report when there are errors.
+pub fn vnu_errors(vnu: &Path, pages: &[(String, String)], dir: &Path) -> Option<String> {
+    let mut files = Vec::new();
+    for (i, (name, html)) in pages.iter().enumerate() {
+        let path = dir.join(format!("{i:02}-{name}.html"));
+        std::fs::write(&path, html).unwrap();
+        files.push(path);
+    }
+    let out = std::process::Command::new("java")
+        .args(["-jar"])
+        .arg(vnu)
+        .args(["--errors-only", "--format", "text"])
+        .args(&files)
+        .output()
+        .expect("java runs vnu");
+    (!out.status.success()).then(|| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
