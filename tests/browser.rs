@@ -2,7 +2,8 @@
 //! real `lectern` binary. A student takes a quiz with the keyboard alone, with JavaScript on and
 //! off and on a phone-sized screen; every page kind passes axe-core (WCAG 2.1 A/AA) and the Nu
 //! HTML Checker; a screenshot of each page kind is saved under `target/screenshots/`. Every
-//! reading and quiz of the bundled course gets the same checks on a phone-sized screen.
+//! reading and quiz of the bundled course gets the same checks on a phone-sized screen, and so does
+//! a class from its creation by an educator to its gradebook, with a student joining by code.
 //!
 //! Skips with a notice when Chromium or chromedriver is missing; `.ci/run` installs them (and
 //! the npm tools) so CI always runs everything. On CI (`CI` set) a missing tool is a failure.
