@@ -18,6 +18,13 @@ pub mod watch;
 /// HTTP: router, sessions, pages, templates and the error page.
 pub mod web;
 
+/// Lowercase hex of the SHA-256 of `value`: what the store keeps of a secret (session ids,
+/// one-time links, LTI states) and a lesson file's content hash.
+pub fn sha256_hex(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(value.as_bytes()))
+}
+
 /// Lowercase hex of bytes (content hashes, tokens, signatures).
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 
 use super::markdown::{count_words, render_and_count};
@@ -174,7 +173,7 @@ fn read_lesson(
         sections,
         timeline,
         quiz,
-        content_hash: crate::hex(&Sha256::digest(source.as_bytes())),
+        content_hash: crate::sha256_hex(source),
     })
 }
 

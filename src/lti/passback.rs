@@ -94,22 +94,21 @@ pub async fn send_due(
             let (store, catalog) = (store.clone(), catalog.clone());
             tokio::task::spawn_blocking(move || {
                 let platform = store.lti().platform(owed.platform_id)?;
-                let keys = vec![super::keys::ensure_current(store.as_ref(), now_ms)?];
+                let key = super::keys::ensure_current(store.as_ref(), now_ms)?;
                 let grade = current_grade(store.as_ref(), &catalog, &owed)?;
-                Ok::<_, StoreError>(((platform, keys, grade), owed))
+                Ok::<_, StoreError>(((platform, key, grade), owed))
             })
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?
         }?;
-        let (platform, keys, grade) = prepared;
-        let outcome = match (platform, super::keys::current(&keys), grade) {
-            (None, _, _) => Err(SendError::Refused(
+        let (platform, key, grade) = prepared;
+        let outcome = match (platform, grade) {
+            (None, _) => Err(SendError::Refused(
                 "the platform is no longer registered".into(),
             )),
-            (_, None, _) => Err(SendError::Retry("the tool has no key yet".into())),
             // Nothing submitted counts (only practice): nothing to send.
-            (_, _, None) => Ok(None),
-            (Some(platform), Some(key), Some((percent, at))) => {
+            (_, None) => Ok(None),
+            (Some(platform), Some((percent, at))) => {
                 let score = Score {
                     user_id: owed.subject.clone(),
                     given: (percent * 100.0).round() / 100.0,
@@ -117,7 +116,7 @@ pub async fn send_due(
                     timestamp: timestamp(at),
                 };
                 client
-                    .post_score(&platform, key, &owed.lineitem_url, &score, now_ms / 1000)
+                    .post_score(&platform, &key, &owed.lineitem_url, &score, now_ms / 1000)
                     .await
                     .map(|()| Some(score.given))
             }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::identity::{Scope, Visitor, is_educator};
-use super::session::{Keys, constant_time_eq, cookie, hex, random_token};
+use super::session::{Keys, constant_time_eq, cookie, random_token};
 
 /// The educator cookie's name.
 pub const EDUCATOR_COOKIE: &str = "lectern_educator";
@@ -42,10 +42,7 @@ pub fn token_matches(expected: &str, given: &str) -> bool {
 
 fn signed_part(expires: i64, nonce: &str, token: &str) -> String {
     // The token's hash is signed in, so changing the token ends every educator sign-in.
-    format!(
-        "{expires}.{nonce}.{}",
-        hex(&Sha256::digest(token.as_bytes()))
-    )
+    format!("{expires}.{nonce}.{}", crate::sha256_hex(token))
 }
 
 /// A new educator cookie value valid until `now_secs + EDUCATOR_SESSION_SECS`.

@@ -15,7 +15,6 @@ use axum::http::HeaderValue;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::AppError;
@@ -28,7 +27,7 @@ pub const SIGN_IN_DAYS: i64 = 14;
 
 /// The store key of a session id: its SHA-256, so the database never holds a usable id.
 pub fn session_hash(session_id: &str) -> String {
-    crate::hex(&Sha256::digest(session_id.as_bytes()))
+    crate::sha256_hex(session_id)
 }
 
 /// The account signed in on `session`, if any (one short read).

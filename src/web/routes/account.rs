@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::accounts::password::decoy_hash;
 use crate::accounts::{
@@ -59,7 +58,7 @@ fn home(account: &Account) -> &'static str {
 
 /// The SHA-256 of a one-time link's token: the store never holds a usable link.
 fn link_hash(token: &str) -> String {
-    crate::hex(&Sha256::digest(token.as_bytes()))
+    crate::sha256_hex(token)
 }
 
 /// Creates a one-time link to set `account_id`'s password, valid [`LINK_VALID_MS`]; returns

@@ -495,7 +495,7 @@ async fn class_page(
             last_activity: moment(m.last_activity_ms),
         })
         .collect();
-    let passbacks = state
+    let mut passbacks: Vec<PassbackRow> = state
         .with_store(move |s| s.lti().class_passbacks(id))
         .await?
         .into_iter()
@@ -533,8 +533,7 @@ async fn class_page(
                 error: p.last_error.unwrap_or_default(),
             }
         })
-        .collect::<Vec<_>>();
-    let mut passbacks = passbacks;
+        .collect();
     passbacks.sort_by_key(|p| p.delivered);
     Ok(Html(
         ClassPage {

@@ -13,18 +13,20 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, SET_C
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::accounts::Role;
 use crate::lti::token::{self, Expected};
 use crate::lti::{Launch, LtiError, MessageType, keys};
+use crate::sha256_hex;
 use crate::store::{ClassLesson, LOGIN_LIFETIME_MS, Login, NewAccount, Platform, ToolKey};
 use crate::web::auth::ClientIp;
 use crate::web::error::AppError;
 use crate::web::form::{CheckedForm, parse_form};
 use crate::web::identity::start_signed_in_session;
-use crate::web::session::{Session, constant_time_eq, cookie, hex, random_token, set_cookie};
+use crate::web::session::{Session, constant_time_eq, cookie, random_token, set_cookie};
 use crate::web::templates::{LtiDeepLinkPage, LtiDeepLinkReturnPage, LtiNewTabPage};
 use crate::web::{AppState, CSP_NOT_FRAMED};
 
@@ -46,10 +48,6 @@ pub fn router() -> Router<AppState> {
         .route("/lti/login", get(login_get).post(login_post))
         .route("/lti/launch", post(launch))
         .route("/lti/deep-link", post(deep_link))
-}
-
-fn sha256_hex(value: &str) -> String {
-    hex(&Sha256::digest(value.as_bytes()))
 }
 
 /// The tool's signing key, generated at first use (by whichever instance gets there first).
@@ -112,22 +110,21 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, AppError> {
     Ok(format!("{scheme}://{host}"))
 }
 
-fn state_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
-    // The launch arrives as a cross-site POST (often inside the LMS's frame): over https the
-    // cookie must be SameSite=None, and Partitioned so browsers that block third-party cookies
-    // keep it for this LMS. Plain http cannot do that; LTI needs https (docs/lti.md).
+/// A cookie an LMS frame must keep. The launch arrives as a cross-site POST, often inside the
+/// LMS's frame: over https the cookie must be SameSite=None, and Partitioned so browsers that
+/// block third-party cookies keep it for this LMS. Plain http cannot do that; LTI needs https
+/// (docs/lti.md).
+fn embedded_cookie(state: &AppState, name: &str, value: &str, max_age: u64) -> HeaderValue {
     let same_site = if state.config.behind_https {
         "None; Partitioned"
     } else {
         "Lax"
     };
-    set_cookie(
-        STATE_COOKIE,
-        value,
-        max_age,
-        same_site,
-        state.config.behind_https,
-    )
+    set_cookie(name, value, max_age, same_site, state.config.behind_https)
+}
+
+fn state_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
+    embedded_cookie(state, STATE_COOKIE, value, max_age)
 }
 
 /// OIDC third-party login (IMS Security Framework §5.1.1): finds the platform, records a
@@ -140,7 +137,8 @@ async fn start_login(
     let get = |name: &'static str| params.get(name).filter(|v| !v.is_empty()).cloned();
     let issuer = get("iss").ok_or(LtiError::Missing("issuer (iss) of the login"))?;
     let login_hint = get("login_hint").ok_or(LtiError::Missing("login_hint of the login"))?;
-    let target = get("target_link_uri").ok_or(LtiError::Missing("target_link_uri of the login"))?;
+    // Required by the spec, though the launch's own claim is what decides the lesson.
+    get("target_link_uri").ok_or(LtiError::Missing("target_link_uri of the login"))?;
     let client_id = get("client_id");
     let platforms = state.with_store(|s| s.lti().platforms()).await?;
     let matching: Vec<&Platform> = platforms
@@ -183,7 +181,6 @@ async fn start_login(
     if let Some(hint) = get("lti_message_hint") {
         query.append_pair("lti_message_hint", &hint);
     }
-    let _ = target;
     let separator = if platform.auth_url.contains('?') {
         '&'
     } else {
@@ -279,17 +276,11 @@ async fn launch(
     let (account, class_id) =
         map_user_and_course(&state, &platform, &launch, lesson_id.as_deref()).await?;
     let new_id = start_signed_in_session(&state, &session, &account).await?;
-    let same_site = if state.config.behind_https {
-        "None; Partitioned"
-    } else {
-        "Lax"
-    };
-    let session_cookie = set_cookie(
+    let session_cookie = embedded_cookie(
+        &state,
         crate::web::session::COOKIE_NAME,
         &new_id,
         60 * 60 * 24 * 365,
-        same_site,
-        state.config.behind_https,
     );
     let clear_state = state_cookie(&state, "", 0);
     let mut response = match launch.message_type {
@@ -314,7 +305,7 @@ async fn launch(
             let signed = format!(
                 "{}.{}",
                 state.keys.sign("lti-deep-link", &request),
-                hex(request.as_bytes())
+                URL_SAFE_NO_PAD.encode(&request)
             );
             // The page's forms post with the new session's token.
             let csrf = state.keys.session(new_id.clone()).csrf;
@@ -434,17 +425,13 @@ async fn deep_link(
     form: CheckedForm,
 ) -> Result<Response, AppError> {
     let form = form.named(&["request", "lesson"])?;
-    let (signature, request_hex) = form
-        .one("request")
-        .split_once('.')
-        .ok_or_else(|| AppError::BadRequest("The deep-linking request is damaged.".into()))?;
-    let request_bytes = (0..request_hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(request_hex.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| AppError::BadRequest("The deep-linking request is damaged.".into()))?;
-    let request = String::from_utf8(request_bytes)
-        .map_err(|_| AppError::BadRequest("The deep-linking request is damaged.".into()))?;
+    let damaged = || AppError::BadRequest("The deep-linking request is damaged.".into());
+    let (signature, encoded) = form.one("request").split_once('.').ok_or_else(damaged)?;
+    let request = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(damaged)?;
     if !constant_time_eq(
         state.keys.sign("lti-deep-link", &request).as_bytes(),
         signature.as_bytes(),
@@ -521,7 +508,7 @@ async fn deep_link(
     let page = LtiDeepLinkReturnPage {
         return_url,
         jwt,
-        count: items_len(&claims),
+        count: chosen.len(),
     };
     Ok((
         [(
@@ -533,12 +520,6 @@ async fn deep_link(
         Html(page.render()?),
     )
         .into_response())
-}
-
-fn items_len(claims: &serde_json::Value) -> usize {
-    claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
-        .as_array()
-        .map_or(0, Vec::len)
 }
 
 /// `scheme://host[:port]` of an http(s) URL.
